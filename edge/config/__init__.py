@@ -1,0 +1,32 @@
+"""Typed configuration: the only place that reads YAML."""
+
+from edge.config.loader import config_hash, config_schema, load_config, parse_config
+from edge.config.models import (
+    Config,
+    DetectorConfig,
+    FunAsrConfig,
+    NoAsrConfig,
+    OcrConfig,
+    RuntimeConfig,
+    SamplingConfig,
+    ScoringConfig,
+    SelectionConfig,
+    WhisperAsrConfig,
+)
+
+__all__ = [
+    "Config",
+    "DetectorConfig",
+    "FunAsrConfig",
+    "NoAsrConfig",
+    "OcrConfig",
+    "RuntimeConfig",
+    "SamplingConfig",
+    "ScoringConfig",
+    "SelectionConfig",
+    "WhisperAsrConfig",
+    "config_hash",
+    "config_schema",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,155 @@
+"""The whole configuration as one typed tree (paper defaults everywhere).
+
+Every knob of the method lives here with its bounds and a description, so the same models
+validate YAML, produce the JSON Schema for editors and document the defaults. Unknown keys
+are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+
+
+def _relative_to_config(path: Path, info: ValidationInfo) -> Path:
+    """Paths in a YAML file are relative to that file's folder, not the working directory."""
+    base = (info.context or {}).get("base_dir")
+    path = path.expanduser()
+    return path if path.is_absolute() or base is None else Path(base) / path
+
+
+ConfigPath = Annotated[Path, AfterValidator(_relative_to_config)]
+
+DEFAULT_PROVIDERS = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceConfig(Section):
+    id: str = Field("box-0", min_length=1, description="Device id, used in evidence ids and MQTT topics.")
+    site: str = Field("site-0", min_length=1, description="Site (monitoring centre) id.")
+
+
+class SamplingConfig(Section):
+    fps: float = Field(
+        2.0, gt=0, le=60, description="Frames sampled per second of video (paper §3.2: a fixed frame rate)."
+    )
+
+
+class DetectorConfig(Section):
+    model: ConfigPath | None = Field(
+        None,
+        description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
+        "fallback of paper §3.3 scores every frame and the evidence says so.",
+    )
+    providers: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROVIDERS),
+        min_length=1,
+        description="ONNX Runtime execution providers in order of preference; unavailable ones are skipped.",
+    )
+    threshold: float = Field(0.5, ge=0, le=1, description="Minimum product-box score (det_threshold).")
+    product_labels: list[int] = Field(
+        default_factory=lambda: [0], min_length=1, description="Label ids that count as products."
+    )
+    batch_size: int = Field(4, ge=1, le=64, description="Sampled frames per detector call.")
+    input_size: int = Field(640, ge=32, description="Square detector input side (official export: 640).")
+
+
+class ScoringConfig(Section):
+    strategy: Literal["baseline", "A", "B"] = Field(
+        "A",
+        description="baseline: last frame; A: detection confidence + Laplacian sharpness; "
+        "B: detection confidence + learned quality (paper §3.3).",
+    )
+    w_d: float = Field(0.7, ge=0, le=1, description="Weight of detection confidence C_d.")
+    w_s: float = Field(0.3, ge=0, le=1, description="Weight of sharpness C_s (Strategy A); w_d + w_s = 1.")
+    w_q: float = Field(0.3, ge=0, le=1, description="Weight of learned quality Q (Strategy B); w_d + w_q = 1.")
+    laplacian_norm: float = Field(
+        500.0, gt=0, description="C_s = min(Var(Laplacian(ROI)) / laplacian_norm, 1) (paper: 500)."
+    )
+    quality_model: ConfigPath | None = Field(
+        None, description="EfficientNetV2 quality regressor ONNX; required by Strategy B."
+    )
+    quality_input_size: int = Field(224, ge=32, description="Side of the square crops fed to the regressor.")
+
+    @model_validator(mode="after")
+    def _weights_and_model(self) -> ScoringConfig:
+        if abs(self.w_d + self.w_s - 1.0) > 1e-6:
+            raise ValueError(f"w_d + w_s must equal 1 (got {self.w_d} + {self.w_s})")
+        if abs(self.w_d + self.w_q - 1.0) > 1e-6:
+            raise ValueError(f"w_d + w_q must equal 1 (got {self.w_d} + {self.w_q})")
+        if self.strategy == "B" and self.quality_model is None:
+            raise ValueError("strategy B needs scoring.quality_model (an EfficientNetV2 ONNX file)")
+        return self
+
+
+class SelectionConfig(Section):
+    top_k: int = Field(1, ge=1, le=32, description="Frames kept; K > 1 fuses their OCR texts (paper §3.4.2).")
+    spacing_divisor: float = Field(
+        2.0, gt=0, description="Top-K minimum spacing d_min = n / (spacing_divisor * K) sampled frames (paper: 2)."
+    )
+
+
+class OcrConfig(Section):
+    engine: Literal["rapidocr"] = Field("rapidocr", description="OCR engine.")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="Lines below this recognition score are dropped.")
+    fuse_similarity: float = Field(
+        0.8, gt=0, le=1, description="Top-K text fusion: normalised lines at least this similar are merged."
+    )
+
+
+class WhisperAsrConfig(Section):
+    backend: Literal["whisper"] = "whisper"
+    model_dir: ConfigPath | None = Field(
+        None, description="CTranslate2 Whisper model dir; None: the Whisper-base weights shipped in packages."
+    )
+    language: str | None = Field(None, description="Language code ('en', 'zh'); None: detect.")
+    compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16, float32).")
+    beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy (deterministic).")
+    chunk_seconds: float = Field(30.0, ge=5, le=600, description="Audio is transcribed in chunks of this length.")
+
+
+class FunAsrConfig(Section):
+    backend: Literal["funasr"] = "funasr"
+    model_dir: ConfigPath = Field(description="Paraformer model dir (model.onnx or model_quant.onnx, config.yaml, am.mvn, tokens.json).")
+    vad_dir: ConfigPath | None = Field(None, description="FSMN-VAD model dir; None: no VAD, fixed chunks.")
+    punc_dir: ConfigPath | None = Field(None, description="CT-Transformer punctuation model dir; None: no punctuation.")
+    quantize: bool = Field(False, description="Load model_quant.onnx instead of model.onnx.")
+    chunk_seconds: float = Field(30.0, ge=5, le=600, description="Audio is transcribed in chunks of this length.")
+
+
+class NoAsrConfig(Section):
+    backend: Literal["none"] = "none"
+
+
+AsrConfig = Annotated[WhisperAsrConfig | FunAsrConfig | NoAsrConfig, Field(discriminator="backend")]
+
+
+class FusionConfig(Section):
+    engine: Literal["local-rules"] = Field("local-rules", description="Fusion engine (paper §3.5 principles).")
+
+
+class RuntimeConfig(Section):
+    threads: int = Field(2, ge=1, le=64, description="Intra-op threads for each model (ONNX Runtime, OCR, ASR).")
+    queue_frames: int = Field(8, ge=1, le=256, description="Decoded frames buffered ahead of the detector.")
+
+
+class Config(Section):
+    """The root of the configuration tree."""
+
+    device: DeviceConfig = DeviceConfig()
+    sampling: SamplingConfig = SamplingConfig()
+    detector: DetectorConfig = DetectorConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    selection: SelectionConfig = SelectionConfig()
+    ocr: OcrConfig = OcrConfig()
+    asr: AsrConfig = WhisperAsrConfig()
+    fusion: FusionConfig = FusionConfig()
+    runtime: RuntimeConfig = RuntimeConfig()

@@ -1,0 +1,133 @@
+"""Plain values that flow between the pipeline's stages (one way, left to right).
+
+Images are OpenCV-style BGR ``uint8`` arrays of shape (H, W, 3) everywhere; a stage that
+needs RGB (the detector) converts at its own boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One sampled frame: ``index`` counts sampled frames from 0, ``pts`` is seconds."""
+
+    index: int
+    pts: float
+    image: np.ndarray = field(repr=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        h, w = self.image.shape[:2]
+        return w, h
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Aligned arrays of product boxes in original-frame pixels (x1, y1, x2, y2)."""
+
+    xyxy: np.ndarray  # (M, 4) float32
+    confidence: np.ndarray  # (M,) float32, already in [0, 1]
+    class_id: np.ndarray  # (M,) int64
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(
+            xyxy=np.zeros((0, 4), np.float32),
+            confidence=np.zeros((0,), np.float32),
+            class_id=np.zeros((0,), np.int64),
+        )
+
+    def __len__(self) -> int:
+        return int(self.confidence.shape[0])
+
+    def filter(self, mask: np.ndarray) -> Detections:
+        return Detections(self.xyxy[mask], self.confidence[mask], self.class_id[mask])
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """A frame's composite score and its parts (paper §3.3).
+
+    ``detection`` is C_d; ``sharpness`` is C_s (Strategy A) and ``quality`` is Q (Strategy B),
+    the other one is None. ``whole_frame`` is True when no ROI existed and the fallback scored
+    the whole frame.
+    """
+
+    index: int
+    pts: float
+    total: float
+    detection: float
+    sharpness: float | None = None
+    quality: float | None = None
+    roi_count: int = 0
+    whole_frame: bool = False
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A selected frame with what selection knew about it."""
+
+    frame: Frame
+    score: FrameScore
+    detections: Detections
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One recognised text line.
+
+    ``box`` is four (x, y) corner points in frame pixels. ``in_product`` is True when the
+    line's centre lies inside a product box, False when outside (live-room overlay text),
+    None when no product box was available (whole-frame fallback).
+    """
+
+    text: str
+    confidence: float
+    box: tuple[tuple[float, float], ...]
+    frame_index: int
+    in_product: bool | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    start: float  # seconds from the window start
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Speech evidence for a window; empty when the window has no audio."""
+
+    text: str = ""
+    language: str | None = None
+    segments: tuple[TranscriptSegment, ...] = ()
+    backend: str = "none"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Identity of a model as recorded in evidence (traceability)."""
+
+    name: str
+    sha256: str | None = None
+    precision: str | None = None  # fp32, fp16, int8
+    provider: str | None = None  # e.g. CPUExecutionProvider, TensorRT, ctranslate2-cpu
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Mono float32 samples in [-1, 1] at ``rate`` Hz starting ``start`` seconds into the window."""
+
+    start: float
+    samples: np.ndarray = field(repr=False)
+    rate: int = 16000
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[0] / self.rate
