@@ -1,0 +1,141 @@
+"""Assembling the ``liveguard.evidence/1`` document for one window (DESIGN.md, Evidence JSON).
+
+Evidence is text, numbers and hashes only; keyframe pixels stay on the box, named by their
+JPEG's sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+from edge.config.models import Config
+from edge.evidence.schema import EVIDENCE_SCHEMA
+from edge.types import Keyframe, ModelInfo, Transcript
+
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """Where a window came from."""
+
+    id: str
+    source: str
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    width: int = 0
+    height: int = 0
+    decode_errors: int = 0
+
+
+def encode_jpeg(image: np.ndarray) -> bytes:
+    """The keyframe as stored locally and hashed into the evidence."""
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return buffer.tobytes()
+
+
+def build_evidence(
+    *,
+    config: Config,
+    config_hash: str,
+    stream: StreamInfo,
+    window: tuple[float, float],
+    sampled_frames: int,
+    d_min: float,
+    keyframes: Sequence[Keyframe],
+    jpeg_sha256: Sequence[str],
+    ocr_lines: Sequence[Any],
+    raw_ocr_lines: int,
+    transcript: Transcript,
+    models: dict[str, ModelInfo | None],
+    vl: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The evidence document; ``ocr_lines`` are fused texts (``edge.ocr.FusedText``)."""
+    scoring = config.scoring
+    weights = {"w_d": scoring.w_d, "w_q": scoring.w_q} if scoring.strategy == "B" else {"w_d": scoring.w_d, "w_s": scoring.w_s}
+    doc: dict[str, Any] = {
+        "schema": EVIDENCE_SCHEMA,
+        "id": "",
+        "created_at": (created_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "device": {"id": config.device.id, "site": config.device.site},
+        "stream": asdict(stream),
+        "window": {"start": round(window[0], 3), "end": round(window[1], 3)},
+        "selection": {
+            "strategy": scoring.strategy,
+            "top_k": config.selection.top_k,
+            "sample_fps": config.sampling.fps,
+            "sampled_frames": sampled_frames,
+            "d_min": round(d_min, 3),
+            "weights": weights,
+            "detector": "d-fine" if config.detector.model is not None else "none",
+            "whole_frame_fallback": any(kf.score.whole_frame for kf in keyframes),
+        },
+        "keyframes": [_keyframe(kf, digest) for kf, digest in zip(keyframes, jpeg_sha256)],
+        "ocr": {"raw_lines": raw_ocr_lines, "lines": [_ocr_line(line) for line in ocr_lines]},
+        "asr": {
+            "backend": transcript.backend,
+            "language": transcript.language,
+            "text": transcript.text,
+            "segments": [
+                {"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text} for s in transcript.segments
+            ],
+        },
+        "vl": vl,
+        "models": {role: (asdict(info) if info is not None else None) for role, info in models.items()},
+        "config_hash": config_hash,
+    }
+    doc["id"] = evidence_id(doc)
+    return doc
+
+
+def evidence_id(doc: dict[str, Any]) -> str:
+    """Idempotency id: the same window of the same stream, seen the same way, gets the same id."""
+    key = {
+        "device": doc["device"],
+        "stream": [doc["stream"]["id"], doc["stream"]["source"]],
+        "window": doc["window"],
+        "keyframes": [kf["jpeg_sha256"] for kf in doc["keyframes"]],
+        "config_hash": doc["config_hash"],
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _keyframe(keyframe: Keyframe, digest: str) -> dict[str, Any]:
+    s, d = keyframe.score, keyframe.detections
+    return {
+        "frame_index": keyframe.frame.index,
+        "pts": round(keyframe.frame.pts, 3),
+        "score": {
+            "total": round(s.total, 6),
+            "detection": round(s.detection, 6),
+            "sharpness": None if s.sharpness is None else round(s.sharpness, 6),
+            "quality": None if s.quality is None else round(s.quality, 6),
+            "roi_count": s.roi_count,
+            "whole_frame": s.whole_frame,
+        },
+        "products": [
+            {"box": [round(float(v), 1) for v in box], "confidence": round(float(c), 4), "label": int(label)}
+            for box, c, label in zip(d.xyxy, d.confidence, d.class_id)
+        ],
+        "jpeg_sha256": digest,
+    }
+
+
+def _ocr_line(line: Any) -> dict[str, Any]:
+    return {
+        "text": line.text,
+        "confidence": round(float(line.confidence), 4),
+        "box": [[round(float(x), 1), round(float(y), 1)] for x, y in line.box],
+        "frames": list(line.frames),
+        "in_product": line.in_product,
+    }

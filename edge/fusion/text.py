@@ -1,0 +1,109 @@
+"""Text helpers for fusion: matching tokens, number words, prices and specifications."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_TOKEN = re.compile(rf"[{_CJK}]|[a-z0-9]+(?:\.[0-9]+)?")
+
+_UNITS = {
+    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "毫升": "ml",
+    "l": "L", "liter": "L", "liters": "L", "litre": "L", "litres": "L", "升": "L",
+    "g": "g", "gram": "g", "grams": "g", "克": "g",
+    "kg": "kg", "kilogram": "kg", "kilograms": "kg", "千克": "kg", "公斤": "kg",
+    "mg": "mg", "milligram": "mg", "milligrams": "mg", "毫克": "mg",
+    "oz": "oz", "ounce": "oz", "ounces": "oz",
+    "mah": "mAh", "w": "W", "watt": "W", "watts": "W",
+    "pcs": "pcs", "pieces": "pcs", "片": "pcs", "粒": "pcs", "袋": "bags",
+}
+_SPEC = re.compile(
+    r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")(?![a-z])",
+    re.IGNORECASE,
+)
+_CURRENCY_BEFORE = re.compile(r"([¥￥$€£]|rmb|cny)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(元|块|yuan|rmb|dollars?|euros?)", re.IGNORECASE)
+_SYMBOL = {"¥": "¥", "￥": "¥", "rmb": "¥", "cny": "¥", "元": "¥", "块": "¥", "yuan": "¥", "$": "$",
+           "dollar": "$", "dollars": "$", "€": "€", "euro": "€", "euros": "€", "£": "£"}
+
+_ONES = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+_SCALES = {"hundred": 100, "thousand": 1000}
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?:" + "|".join(list(_ONES) + list(_TENS) + list(_SCALES) + ["and"]) + r")(?:[\s-]+|\b))+", re.IGNORECASE
+)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens; each CJK character is a token."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two phrases in [0, 1] over their token strings."""
+    ta, tb = " ".join(tokens(a)), " ".join(tokens(b))
+    if not ta or not tb:
+        return 0.0
+    return SequenceMatcher(None, ta, tb).ratio()
+
+
+def coverage(phrase: str, text: str) -> float:
+    """Share of ``phrase``'s tokens that occur (exactly or nearly) in ``text``."""
+    want, have = tokens(phrase), set(tokens(text))
+    if not want:
+        return 0.0
+    hit = sum(1 for t in want if t in have or any(len(t) > 3 and SequenceMatcher(None, t, h).ratio() >= 0.8 for h in have))
+    return hit / len(want)
+
+
+def words_to_numbers(text: str) -> str:
+    """Replace English number words by digits ("one hundred twenty nine" -> "129")."""
+
+    def convert(match: re.Match[str]) -> str:
+        words = [w for w in re.split(r"[\s-]+", match.group(0).lower()) if w and w != "and"]
+        if not words:
+            return match.group(0)
+        total, current = 0, 0
+        for word in words:
+            if word in _ONES:
+                current += _ONES[word]
+            elif word in _TENS:
+                current += _TENS[word]
+            elif word == "hundred":
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * _SCALES[word]
+                current = 0
+        trailing = " " if match.group(0)[-1:].isspace() else ""
+        return f"{total + current}{trailing}"
+
+    return _NUMBER_WORDS.sub(convert, text)
+
+
+def find_specs(text: str) -> list[str]:
+    """Quantities with units, normalised ("50ML" -> "50 ml", "fifty milliliters" -> "50 ml")."""
+    found = []
+    for amount, unit in _SPEC.findall(words_to_numbers(unicodedata.normalize("NFKC", text))):
+        found.append(f"{_amount(amount)} {_UNITS[unit.lower()]}")
+    return found
+
+
+def find_prices(text: str) -> list[str]:
+    """Prices, normalised to symbol + amount ("129元" -> "¥129", "$9.90" -> "$9.9")."""
+    text = words_to_numbers(unicodedata.normalize("NFKC", text))
+    found = [(m.start(), _SYMBOL[m.group(1).lower()], m.group(2)) for m in _CURRENCY_BEFORE.finditer(text)]
+    found += [(m.start(), _SYMBOL[m.group(2).lower()], m.group(1)) for m in _CURRENCY_AFTER.finditer(text)]
+    return [f"{symbol}{_amount(amount.replace(',', ''))}" for _, symbol, amount in sorted(found)]
+
+
+def _amount(number: str) -> str:
+    value = float(number)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def has_cjk(text: str) -> bool:
+    return re.search(rf"[{_CJK}]", text) is not None
