@@ -10,8 +10,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from edge.config.models import Config
+from edge.config.models import Config, FunAsrConfig, NoAsrConfig, WhisperAsrConfig
 from edge.errors import ConfigError
+
+
+_ASR_BACKENDS = {m.model_fields["backend"].default for m in (WhisperAsrConfig, FunAsrConfig, NoAsrConfig)}
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -51,8 +54,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line for a person: the first problem's key path, bad value and expectation."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    # Drop union/discriminator tags (e.g. 'whisper') that pydantic inserts into the location.
-    loc = [str(part) for part in first["loc"] if not _is_tag(part, first)]
+    loc = _key_path(first["loc"])
     key = ".".join(loc) or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
@@ -66,8 +68,14 @@ def describe_validation_error(exc: ValidationError) -> str:
     return text
 
 
-def _is_tag(part: Any, error: dict[str, Any]) -> bool:
-    return isinstance(part, str) and part in {"whisper", "funasr", "none"} and part not in ("asr",)
+def _key_path(loc: tuple[Any, ...]) -> list[str]:
+    """The YAML key path, without the union tags pydantic inserts (``asr.whisper.beam`` -> ``asr.beam``)."""
+    path: list[str] = []
+    for part in loc:
+        if path and path[-1] == "asr" and part in _ASR_BACKENDS:
+            continue
+        path.append(str(part))
+    return path
 
 
 def _short(value: Any) -> str:
