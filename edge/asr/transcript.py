@@ -1,0 +1,74 @@
+"""Building and joining transcripts: the text rules shared by every ASR backend."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from edge.types import Transcript, TranscriptSegment
+
+# Scripts written without spaces between words: CJK ideographs, kana, CJK and full-width punctuation.
+# Hangul is left out on purpose: Korean separates words with spaces.
+_NO_SPACE_RANGES = (
+    (0x3000, 0x303F),  # CJK symbols and punctuation (。、「」)
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF00, 0xFFEF),  # full-width forms (，！？)
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+# Latin punctuation that attaches to the word before it.
+_CLOSING = set(",.;:!?)]}%'\"")
+
+
+def is_cjk(char: str) -> bool:
+    """True for a character of a script written without spaces between words."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _NO_SPACE_RANGES)
+
+
+def join_text(pieces: Iterable[str]) -> str:
+    """Join recognised pieces: no space between CJK text, one space between Latin words."""
+    out = ""
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        if out and _needs_space(out[-1], piece[0]):
+            out += " "
+        out += piece
+    return out
+
+
+def _needs_space(before: str, after: str) -> bool:
+    if after in _CLOSING:
+        return False
+    return not (is_cjk(before) and is_cjk(after))
+
+
+def make_transcript(
+    segments: Sequence[TranscriptSegment], language: str | None, backend: str
+) -> Transcript:
+    """A transcript whose text is its segments' texts joined; empty segments are dropped."""
+    kept = tuple(s for s in segments if s.text.strip())
+    if not kept:
+        return Transcript(backend=backend)
+    return Transcript(
+        text=join_text(s.text for s in kept), language=language, segments=kept, backend=backend
+    )
+
+
+def merge_transcripts(parts: Sequence[Transcript]) -> Transcript:
+    """Concatenate chunk transcripts in order (text joined, segments concatenated).
+
+    The language is the most common non-None one (the first seen wins a tie); the backend is
+    the first one that is not ``"none"``.
+    """
+    languages = Counter(p.language for p in parts if p.language is not None)
+    backends = [p.backend for p in parts if p.backend != "none"]
+    return Transcript(
+        text=join_text(p.text for p in parts),
+        language=languages.most_common(1)[0][0] if languages else None,
+        segments=tuple(s for p in parts for s in p.segments),
+        backend=backends[0] if backends else "none",
+    )

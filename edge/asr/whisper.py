@@ -1,0 +1,94 @@
+"""ASR with faster-whisper (CTranslate2): the bundled offline default, Whisper-base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge.asr.audio import SAMPLE_RATE, as_mono_float32, has_speech_candidate
+from edge.asr.modelfiles import file_sha256, require_files
+from edge.asr.transcript import make_transcript
+from edge.asr.whisper_cache import bundled_whisper_model
+from edge.config.models import WhisperAsrConfig
+from edge.errors import ModelError
+from edge.types import ModelInfo, Transcript, TranscriptSegment
+
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
+_PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+
+
+class WhisperTranscriber:
+    """Deterministic Whisper decoding (temperature 0, no conditioning on earlier text) behind Silero VAD."""
+
+    name = "whisper"
+
+    def __init__(self, config: WhisperAsrConfig, threads: int, cache_root: Path | None = None) -> None:
+        if config.model_dir is None:
+            cached = bundled_whisper_model(cache_root)
+            self.model_dir, sha256, label = cached.path, cached.sha256, "whisper-base"
+        else:
+            self.model_dir = Path(config.model_dir)
+            check_model_dir(self.model_dir)
+            sha256, label = file_sha256(self.model_dir / "model.bin"), f"whisper:{self.model_dir.name}"
+        self._model = _load(self.model_dir, config.compute_type, threads)
+        engine = self._model.model
+        self.model = ModelInfo(
+            name=label,
+            sha256=sha256,
+            precision=_precision(engine.compute_type),
+            provider=f"ctranslate2-{engine.device}",
+        )
+        self._options = {
+            "language": config.language,
+            "beam_size": config.beam_size,
+            "temperature": 0.0,
+            "condition_on_previous_text": False,
+            "vad_filter": True,
+            "without_timestamps": False,
+        }
+
+    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Transcript:
+        """Recognise one chunk; segment times are seconds from the window start (``offset`` added)."""
+        audio = as_mono_float32(samples)
+        if not has_speech_candidate(audio):
+            return Transcript(backend=self.name)
+        duration = audio.shape[0] / SAMPLE_RATE
+        try:
+            found, info = self._model.transcribe(audio, **self._options)
+            segments = [_segment(s.start, s.end, s.text, duration, offset) for s in found]
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(str(self.model_dir), f"Whisper transcription failed: {exc}") from exc
+        return make_transcript(segments, info.language, self.name)
+
+
+def check_model_dir(folder: Path) -> None:
+    """Raise ModelError naming the folder and what a CTranslate2 Whisper model dir lacks."""
+    require_files(folder, REQUIRED_FILES, "Whisper (CTranslate2)")
+    if not any((folder / name).is_file() for name in VOCABULARY_FILES):
+        raise ModelError(str(folder), f"Whisper (CTranslate2) model dir lacks {' or '.join(VOCABULARY_FILES)}")
+
+
+def _load(folder: Path, compute_type: str, threads: int):
+    from faster_whisper import WhisperModel  # heavy import, only when this backend is chosen
+
+    try:
+        return WhisperModel(
+            str(folder), device="auto", compute_type=compute_type, cpu_threads=threads, num_workers=1
+        )
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(str(folder), f"CTranslate2 cannot load the Whisper model: {exc}") from exc
+
+
+def _segment(start: float, end: float, text: str, duration: float, offset: float) -> TranscriptSegment:
+    start = min(max(start, 0.0), duration)
+    end = min(max(end, start), duration)
+    return TranscriptSegment(start=round(offset + start, 3), end=round(offset + end, 3), text=text.strip())
+
+
+def _precision(compute_type: str) -> str:
+    """CTranslate2's compute type in the evidence's vocabulary (fp32, fp16, int8, ...)."""
+    if compute_type.startswith("int8"):
+        return "int8"
+    return _PRECISION.get(compute_type, compute_type)

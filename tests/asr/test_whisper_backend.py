@@ -1,0 +1,106 @@
+"""Real Whisper-base (the bundled weights) on speech synthesised by espeak-ng."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from asr_media import RATE
+
+from edge.asr import Transcriber, create_transcriber
+from edge.asr.whisper_cache import MANIFEST
+from edge.config.models import WhisperAsrConfig
+from edge.errors import ModelError
+from edge.types import Transcript
+
+pytestmark = pytest.mark.slow  # loads a 145 MB model and decodes real audio (a few seconds)
+
+
+@pytest.fixture(scope="module")
+def whisper(tmp_path_factory):
+    """The default backend as the pipeline builds it, with its cache in a temporary folder."""
+    cache = tmp_path_factory.mktemp("liveguard-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIVEGUARD_CACHE_DIR", str(cache))
+        yield create_transcriber(WhisperAsrConfig(), threads=2)
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_recognises_the_brand_phrase(whisper, brand_speech):
+    result = whisper.transcribe(brand_speech)
+    words = result.text.lower()
+    assert "samsung" in words and "galaxy" in words and "live stream" in words
+    assert result.language == "en" and result.backend == "whisper"
+    duration = brand_speech.size / RATE
+    assert result.segments
+    assert all(0.0 <= s.start < s.end <= duration for s in result.segments)
+    assert whisper.transcribe(brand_speech) == result  # deterministic decoding
+
+
+def test_segment_times_include_the_offset_and_skip_leading_silence(whisper, brand_speech):
+    lead = 3.0
+    audio = np.concatenate([np.zeros(int(lead * RATE), np.float32), brand_speech])
+    result = whisper.transcribe(audio, offset=12.5)
+    assert "samsung" in result.text.lower()
+    # Silero VAD pads speech by 0.4 s and Whisper's timestamps are coarse: allow 0.8 s early.
+    assert result.segments[0].start >= 12.5 + lead - 0.8
+    assert result.segments[-1].end <= 12.5 + audio.size / RATE
+
+
+@pytest.mark.parametrize(
+    "audio",
+    [
+        np.zeros(0, np.float32),
+        np.full(160, 0.5, np.float32),  # 10 ms
+        np.zeros(2 * RATE, np.float32),
+        np.random.default_rng(3).normal(0, 0.003, 2 * RATE).astype(np.float32),  # faint hiss reaches the model
+    ],
+    ids=["empty", "10ms", "silence", "hiss"],
+)
+def test_short_or_silent_audio_gives_an_empty_transcript(whisper, audio):
+    assert whisper.transcribe(audio, offset=4.0) == Transcript(backend="whisper")
+
+
+def test_model_identity(whisper):
+    assert isinstance(whisper, Transcriber)
+    manifest = json.loads((whisper.model_dir / MANIFEST).read_text(encoding="utf-8"))
+    assert whisper.model.name == "whisper-base"
+    assert whisper.model.sha256 == manifest["sha256"]
+    assert whisper.model.precision == "int8"
+    assert whisper.model.provider == "ctranslate2-cpu"
+
+
+def test_explicit_model_dir_is_used_and_hashed(whisper):
+    same = create_transcriber(WhisperAsrConfig(model_dir=whisper.model_dir, language="en"), threads=2)
+    assert same.model.name == f"whisper:{whisper.model_dir.name}"
+    assert same.model.sha256 == whisper.model.sha256
+
+
+def test_missing_model_dir_is_named(tmp_path):
+    with pytest.raises(ModelError, match="does not exist") as caught:
+        create_transcriber(WhisperAsrConfig(model_dir=tmp_path / "nowhere"), threads=1)
+    assert caught.value.culprit == str(tmp_path / "nowhere")
+
+
+def test_incomplete_model_dir_names_what_is_missing(whisper, tmp_path):
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    shutil.copy(whisper.model_dir / "config.json", partial)
+    with pytest.raises(ModelError, match=r"lacks model\.bin, tokenizer\.json") as caught:
+        create_transcriber(WhisperAsrConfig(model_dir=partial), threads=1)
+    assert caught.value.culprit == str(partial)
+    for name in ("model.bin", "tokenizer.json"):
+        (partial / name).write_bytes(b"")
+    with pytest.raises(ModelError, match="vocabulary.txt or vocabulary.json"):
+        create_transcriber(WhisperAsrConfig(model_dir=partial), threads=1)
+
+
+def test_corrupt_weights_are_a_model_error(whisper, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(whisper.model_dir, broken, ignore=shutil.ignore_patterns("model.bin"))
+    (broken / "model.bin").write_bytes(b"not a ctranslate2 model" * 100)
+    with pytest.raises(ModelError, match="cannot load") as caught:
+        create_transcriber(WhisperAsrConfig(model_dir=broken), threads=1)
+    assert caught.value.culprit == str(broken)
