@@ -116,13 +116,22 @@ def fuse_local(evidence: dict[str, Any]) -> dict[str, Any]:
 class _Line:
     text: str
     confidence: float
-    height: float
     in_product: bool | None
+    left: float = 0.0
+    top: float = 0.0
+    right: float = 0.0
+    bottom: float = 0.0
+    frames: tuple[int, ...] = ()
+    print_height: float = 0.0  # height of one printed line (a block spans several)
 
     @classmethod
     def from_evidence(cls, line: dict[str, Any]) -> _Line:
+        xs = [p[0] for p in line.get("box") or []] or [0.0]
         ys = [p[1] for p in line.get("box") or []] or [0.0]
-        return cls(line["text"].strip(), float(line["confidence"]), max(ys) - min(ys), line.get("in_product"))
+        return cls(
+            line["text"].strip(), float(line["confidence"]), line.get("in_product"),
+            min(xs), min(ys), max(xs), max(ys), tuple(line.get("frames") or ()), max(ys) - min(ys),
+        )
 
     @property
     def words(self) -> int:
@@ -139,10 +148,45 @@ class _Line:
         letters = sum(ch.isalpha() for ch in self.text)
         return letters >= max(2, len(self.text.replace(" ", "")) // 2) and not find_specs(self.text) == [self.text]
 
+    def continues_into(self, below: _Line) -> bool:
+        """Is ``below`` the next line of the same text block (a name printed over two lines)?"""
+        if self.frames and below.frames and not set(self.frames) & set(below.frames):
+            return False
+        similar_size = 0.75 <= below.print_height / max(self.print_height, 1e-6) <= 1.33
+        gap = below.top - self.bottom
+        overlap = min(self.right, below.right) - max(self.left, below.left)
+        return similar_size and -0.3 * self.print_height <= gap <= 0.8 * self.print_height and overlap > 0.5 * min(
+            self.right - self.left, below.right - below.left
+        )
+
+
+def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
+    """Adjacent lines of the same print size joined top to bottom (at most three)."""
+    ordered = sorted(lines, key=lambda line: (line.top, line.left))
+    blocks = []
+    for i, first in enumerate(ordered):
+        block = [first]
+        for below in ordered[i + 1 :]:
+            if len(block) == 3:
+                break
+            if block[-1].continues_into(below):
+                block.append(below)
+                joiner = "" if has_cjk(block[-2].text[-1:] + below.text[:1]) else " "
+                blocks.append(
+                    _Line(
+                        joiner.join(part.text for part in block),
+                        min(part.confidence for part in block),
+                        first.in_product,
+                        min(p.left for p in block), first.top, max(p.right for p in block), below.bottom,
+                        first.frames, sum(p.print_height for p in block) / len(block),
+                    )
+                )
+    return blocks
+
 
 def _packaging(lines: Sequence[_Line]) -> tuple[list[_Line], float]:
     eligible = [line for line in lines if line.names_product()]
-    tallest = max((line.height for line in eligible), default=0.0) or 1.0
+    tallest = max((line.print_height for line in eligible), default=0.0) or 1.0
     return eligible, tallest
 
 
@@ -152,7 +196,7 @@ def _line_weight(line: _Line, tallest: float, speech: str) -> float:
     Larger print is more likely the brand or name. A line whose place is unknown (no product box)
     may be overlay text: unless speech corroborates it, it counts for less (consistency first).
     """
-    weight = 0.5 + 0.5 * min(line.height / tallest, 1.0)
+    weight = 0.5 + 0.5 * min(line.print_height / tallest, 1.0)
     if line.in_product is None and speech and coverage(line.text, speech) < 0.5:
         weight *= 0.5
     return weight
@@ -183,14 +227,16 @@ def _name_candidates(
     lines: Sequence[_Line], speech: str, vl: dict[str, Any], brand: str | None, taken: str | None
 ) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
+    unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
+    blocks = _text_blocks(unclaimed)
     out = []
-    for line in eligible:
-        if taken and similarity(line.text, taken) >= SAME_VALUE:
-            continue
+    for line in unclaimed + blocks:
         if line.words < 2 and not has_cjk(line.text):
             continue
         text = _strip_spec(line.text)
-        conf = line.confidence * _line_weight(line, tallest, speech) * (1.1 if _categories_in(text) else 0.9)
+        # A line that is part of a larger block is a fragment of the name, not the name.
+        fragment = 0.85 if any(line is not b and line.text in b.text for b in blocks) else 1.0
+        conf = line.confidence * _line_weight(line, tallest, speech) * fragment * (1.1 if _categories_in(text) else 0.9)
         out.append(Candidate(text, "ocr", min(conf, 1.0)))
         if speech and coverage(text, speech) >= 0.75:
             out.append(Candidate(text, "asr", 0.7))

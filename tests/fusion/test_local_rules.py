@@ -120,3 +120,26 @@ def test_chinese_packaging(make_evidence, make_line):
     assert result["brand"] == "花漾" and result["product_name"] == "水光保湿面霜"
     assert result["category"] == "Skincare" and result["price"] == "¥99"
     assert result["key_attributes"] == {"spec": "50 ml"}
+
+
+def test_name_printed_over_two_lines_is_joined(make_evidence, make_line):
+    ev = make_evidence([
+        make_line("AURORA", 0.99, height=40, top=100),
+        make_line("Hydra Glow", 0.98, height=26, top=160),
+        make_line("Face Cream", 0.97, height=26, top=192),
+        make_line("FOR ALL SKIN TYPES", 0.95, height=12, top=260),
+        make_line("50 ml", 0.97, height=20, top=290),
+    ])
+    result = fuse_local(ev)
+    assert result["brand"] == "AURORA"
+    assert result["product_name"] == "Hydra Glow Face Cream"
+    assert result["key_attributes"] == {"spec": "50 ml"}
+
+
+def test_lines_of_different_print_size_are_not_joined(make_evidence, make_line):
+    ev = make_evidence([
+        make_line("NOVA", 0.99, height=40, top=100),
+        make_line("Silk Repair Shampoo", 0.98, height=26, top=160),
+        make_line("with argan oil and keratin", 0.97, height=12, top=192),
+    ])
+    assert fuse_local(ev)["product_name"] == "Silk Repair Shampoo"
