@@ -1,0 +1,158 @@
+"""The ``liveguard`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from edge import __version__
+from edge.errors import ConfigError, LiveGuardError
+
+log = logging.getLogger("liveguard")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="liveguard: %(levelname)s: %(message)s")
+    try:
+        return args.handler(args)
+    except LiveGuardError as exc:
+        if args.debug:
+            raise
+        print(f"liveguard: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liveguard", description="Recognise the products shown in livestream video.")
+    parser.add_argument("--version", action="version", version=f"liveguard {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="recognise the product in each video file; one result JSON line per input")
+    run.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (MP4, MKV, FLV, MPEG-TS, WebM, ...)")
+    run.add_argument("--config", "-c", metavar="FILE", help="YAML configuration (default: built-in paper defaults)")
+    run.add_argument("--strategy", choices=["baseline", "A", "B"], help="frame scoring strategy (overrides config)")
+    run.add_argument("--top-k", type=int, metavar="K", help="keyframes to OCR and fuse (overrides config)")
+    run.add_argument("--evidence", metavar="DIR", help="also write each evidence JSON and keyframe JPEG into DIR")
+    run.add_argument("--timings", action="store_true", help="add per-stage seconds to each result line")
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    run.set_defaults(handler=_run)
+
+    config = commands.add_parser("config", help="check a configuration file or print its JSON Schema")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate FILE; prints the problem or OK")
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(handler=_config_check)
+    schema = config_commands.add_parser("schema", help="print the configuration's JSON Schema (for editors)")
+    schema.set_defaults(handler=_config_schema)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from edge.config import load_config, parse_config
+
+    config = load_config(args.config)
+    overrides: dict[str, Any] = {}
+    if args.strategy:
+        overrides.setdefault("scoring", {})["strategy"] = args.strategy
+    if args.top_k is not None:
+        overrides.setdefault("selection", {})["top_k"] = args.top_k
+    if not overrides:
+        return config
+    data = config.model_dump(mode="json", exclude_unset=False)
+    for section, values in overrides.items():
+        data[section].update(values)
+    try:
+        return parse_config(data, source="command line")
+    except ConfigError as exc:
+        raise ConfigError(args.config or "command line", exc.message) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from edge.pipeline import Pipeline
+
+    pipeline = Pipeline(_load(args))
+    evidence_dir = Path(args.evidence) if args.evidence else None
+    if evidence_dir is not None:
+        evidence_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for video in args.videos:
+        try:
+            outcome = _run_one(pipeline, video)
+        except LiveGuardError as exc:  # this input failed; the others still run
+            if args.debug:
+                raise
+            print(f"liveguard: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        result = dict(outcome.result)
+        if args.timings:
+            result["timings"] = outcome.timings
+        if evidence_dir is not None:
+            _save_evidence(evidence_dir, outcome)
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+def _run_one(pipeline: Any, video: str) -> Any:
+    with _progress(Path(video).name) as progress:
+        return pipeline.run(video, progress=progress)
+
+
+class _progress:
+    """A tqdm bar on a terminal, nothing when stderr is piped."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        def update(done: int, expected: int | None) -> None:
+            if self.bar is None:
+                self.bar = tqdm(total=expected, desc=self.name, unit="frame", leave=False, file=sys.stderr)
+            self.bar.update(done - self.bar.n)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _save_evidence(directory: Path, outcome: Any) -> None:
+    evidence_id = outcome.evidence["id"]
+    path = directory / f"{evidence_id}.evidence.json"
+    path.write_text(json.dumps(outcome.evidence, ensure_ascii=False, indent=2), encoding="utf-8")
+    for keyframe, jpeg in zip(outcome.keyframes, outcome.jpegs):
+        (directory / f"{evidence_id}-{keyframe.frame.index:06d}.jpg").write_bytes(jpeg)
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from edge.config import load_config
+
+    load_config(args.file)
+    print(f"{args.file}: OK")
+    return 0
+
+
+def _config_schema(args: argparse.Namespace) -> int:
+    from edge.config import config_schema
+
+    print(json.dumps(config_schema(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

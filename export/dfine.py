@@ -1,0 +1,157 @@
+"""Export a ``transformers`` D-FINE detector to ONNX with the official D-FINE contract.
+
+The graph takes ``images`` float32 [N,3,S,S] (RGB in [0,1], plain resize) and
+``orig_target_sizes`` int64 [N,2] as (width, height), and returns ``labels`` int64 [N,K],
+``boxes`` float32 [N,K,4] (x1,y1,x2,y2 in original pixels) and ``scores`` float32 [N,K].
+Post-processing (sigmoid, top-K over queries×classes, no NMS) lives inside the graph, as in
+the official export, so the edge runtime only filters and clips. Training side only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import DFineConfig, DFineForObjectDetection, HGNetV2Config
+
+from export import torchscript_onnx_export
+
+INPUT_NAMES = ["images", "orig_target_sizes"]
+OUTPUT_NAMES = ["labels", "boxes", "scores"]
+DEFAULT_OPSET = 17
+SUPPORTED_OPSETS = (16, 17)
+
+
+class DFineWithPostprocess(nn.Module):
+    """``DFineForObjectDetection`` plus the official post-processing, as one traceable module.
+
+    ``orig_target_sizes`` is (width, height), the official contract; ``transformers``'
+    ``post_process_object_detection`` takes ``target_sizes`` as (height, width) instead.
+    """
+
+    def __init__(self, model: DFineForObjectDetection, num_top_queries: int | None = None) -> None:
+        super().__init__()
+        candidates = model.config.num_queries * (model.config.num_labels or 0)
+        self.model = model
+        self.num_top_queries = num_top_queries or model.config.num_queries
+        if not 0 < self.num_top_queries <= candidates:
+            raise ValueError(f"num_top_queries must be in 1..{candidates} (queries × classes)")
+
+    def forward(self, images: torch.Tensor, orig_target_sizes: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outputs = self.model(pixel_values=images)
+        logits, boxes = outputs.logits, outputs.pred_boxes  # [N,Q,C]; [N,Q,4] cx,cy,w,h in [0,1]
+        num_classes = logits.shape[-1]
+        centre, size = boxes[..., :2], boxes[..., 2:]
+        xyxy = torch.cat([centre - 0.5 * size, centre + 0.5 * size], dim=-1)
+        xyxy = xyxy * orig_target_sizes.repeat(1, 2).unsqueeze(1).to(xyxy.dtype)  # (w, h, w, h)
+
+        scores, index = torch.topk(logits.sigmoid().flatten(1), self.num_top_queries, dim=-1)
+        labels = index % num_classes
+        query = torch.div(index, num_classes, rounding_mode="floor")
+        xyxy = xyxy.gather(1, query.unsqueeze(-1).expand(-1, -1, 4))
+        return labels, xyxy, scores
+
+
+def export_dfine(
+    model: DFineForObjectDetection,
+    path: str | Path,
+    input_size: int = 640,
+    opset: int = DEFAULT_OPSET,
+    num_top_queries: int | None = None,
+) -> Path:
+    """Write ``model`` to ``path`` as ONNX with the official contract; returns the path.
+
+    Fixed ``input_size``² input, dynamic batch, top-``num_top_queries`` (default: the model's
+    query count, 300 for the released models). Opset 17 keeps LayerNormalization as one node
+    (FP16 accuracy); opset 16 reproduces the official export. ``model``'s train/eval mode is
+    restored afterwards.
+    """
+    if opset not in SUPPORTED_OPSETS:
+        raise ValueError(f"opset must be one of {SUPPORTED_OPSETS}, got {opset}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wrapper = DFineWithPostprocess(model, num_top_queries)
+    was_training = model.training
+    wrapper.eval()
+    # Two frames of different sizes, so that neither the batch nor a size is frozen into the trace.
+    example = (torch.rand(2, 3, input_size, input_size), torch.tensor([[640, 480], [1280, 720]]))
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # The tracer flags shape-dependent Python branches; with a fixed input side they are
+            # constants by design (tests check other batch sizes against PyTorch).
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            torchscript_onnx_export(
+                wrapper,
+                example,
+                path,
+                input_names=INPUT_NAMES,
+                output_names=OUTPUT_NAMES,
+                dynamic_axes={name: {0: "N"} for name in INPUT_NAMES + OUTPUT_NAMES},
+                opset_version=opset,
+                do_constant_folding=True,
+            )
+    finally:
+        model.train(was_training)
+    return path
+
+
+def tiny_dfine_config(num_labels: int = 2, num_queries: int = 100, hidden_dim: int = 32) -> DFineConfig:
+    """A very small D-FINE (about 0.1 M parameters, HGNetV2 backbone) for tests and smoke runs.
+
+    Same graph as the released models at toy widths: 2 decoder layers, 2 heads, no denoising
+    queries. Sets ``max_num_bins`` (the old name ``reg_max`` is silently ignored).
+    """
+    backbone = HGNetV2Config(
+        stem_channels=[3, 8, 8],
+        stage_in_channels=[8, 16, 32, 64],
+        stage_mid_channels=[8, 8, 16, 16],
+        stage_out_channels=[16, 32, 64, 64],
+        stage_num_blocks=[1, 1, 1, 1],
+        stage_numb_of_layers=[1, 1, 1, 1],
+        hidden_sizes=[16, 32, 64, 64],
+        depths=[1, 1, 1, 1],
+        embedding_size=8,
+        out_indices=[2, 3, 4],  # type: ignore[call-arg]  # taken through **kwargs
+    )
+    return DFineConfig(
+        backbone_config=backbone,
+        num_labels=num_labels,  # type: ignore[call-arg]  # taken through **kwargs
+        num_queries=num_queries,
+        encoder_in_channels=[32, 64, 64],
+        encoder_hidden_dim=hidden_dim,
+        encoder_ffn_dim=2 * hidden_dim,
+        encoder_attention_heads=2,
+        d_model=hidden_dim,
+        decoder_in_channels=[hidden_dim] * 3,
+        decoder_ffn_dim=2 * hidden_dim,
+        decoder_layers=2,
+        decoder_attention_heads=2,
+        num_denoising=0,
+        max_num_bins=8,
+        depth_mult=0.34,
+        hidden_expansion=0.5,
+        lqe_hidden_dim=8,
+    )
+
+
+def tiny_dfine_model(config: DFineConfig | None = None, seed: int = 0) -> DFineForObjectDetection:
+    """A randomly initialised D-FINE (default :func:`tiny_dfine_config`) in eval mode.
+
+    With ``transformers``' own initialisation a tiny net's activations vanish (about 1e-20
+    after the backbone), every encoder score ties and the top-K query choice becomes
+    arbitrary. He (convolutions) and Xavier (linear layers) re-initialisation keeps the
+    outputs image-dependent, so that exports can be compared with PyTorch.
+    """
+    torch.manual_seed(seed)
+    model = DFineForObjectDetection(config or tiny_dfine_config())
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            elif isinstance(module, nn.Linear):
+                # Also the zero-initialised heads (sampling offsets, box deltas), so that every
+                # part of the graph, GridSample included, carries the image.
+                nn.init.xavier_uniform_(module.weight)
+    return model.eval()
