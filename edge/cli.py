@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
     evidence_dir = Path(args.evidence) if args.evidence else None
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
-    failed = 0
+    status = 0
     for video in args.videos:
         try:
             outcome = _run_one(pipeline, video)
@@ -91,15 +91,17 @@ def _run(args: argparse.Namespace) -> int:
             if args.debug:
                 raise
             print(f"liveguard: error: {exc}", file=sys.stderr)
-            failed += 1
+            status = exc.exit_code
             continue
         result = dict(outcome.result)
         if args.timings:
             result["timings"] = outcome.timings
         if evidence_dir is not None:
             _save_evidence(evidence_dir, outcome)
+        for failure in result.get("failures", []):
+            print(f"liveguard: warning: {video}: {failure}", file=sys.stderr)
         print(json.dumps(result, ensure_ascii=False), flush=True)
-    return 1 if failed else 0
+    return status
 
 
 def _run_one(pipeline: Any, video: str) -> Any:

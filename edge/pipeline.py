@@ -30,6 +30,7 @@ from edge.timing import StageTimer
 from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, Transcript
 
 ProgressCallback = Callable[[int, "int | None"], None]  # (frames done, frames expected)
+ScoreCallback = Callable[[FrameScore], None]  # every sampled frame's score, in order (plots, evaluation)
 
 _END = object()
 
@@ -72,8 +73,14 @@ class Pipeline:
             "asr": self.transcriber.model if self.transcriber else None,
         }
 
-    def run(self, path: str | Path, progress: ProgressCallback | None = None) -> WindowOutcome:
-        """Recognise the product shown in the video file ``path``."""
+    def run(
+        self, path: str | Path, progress: ProgressCallback | None = None, on_score: ScoreCallback | None = None
+    ) -> WindowOutcome:
+        """Recognise the product shown in the video file ``path``.
+
+        ``on_score`` sees each sampled frame's score as it is computed (not with strategy
+        baseline, which scores only the frames it keeps); nothing is retained for it.
+        """
         cfg = self.config
         timer = StageTimer()
         started = time.perf_counter()
@@ -81,7 +88,7 @@ class Pipeline:
         with VideoFile(path, cfg.sampling.fps, audio_chunk_seconds=chunk_seconds) as video:
             expected = video.info.expected_samples(cfg.sampling.fps)
             with _Workers(video, self.transcriber, cfg.runtime.queue_frames, timer) as workers:
-                pool, last_pts = self._select(workers.frames(), timer, progress, expected)
+                pool, last_pts = self._select(workers.frames(), timer, progress, expected, on_score)
                 keyframes = self._finish_keyframes(pool.select(), timer)
                 if not keyframes:
                     raise SourceError(str(path), "no video frame could be sampled")
@@ -114,6 +121,8 @@ class Pipeline:
         _check(evidence, EVIDENCE_SCHEMA)
         with timer.stage("fusion"):
             result = self.fuse(evidence)
+        if video.decode_errors:
+            failures.insert(0, f"decode: {video.decode_errors} damaged packet(s) skipped; the result rests on the frames that decoded")
         if failures:
             result["failures"] = failures
         _check(result, RESULT_SCHEMA)
@@ -122,7 +131,12 @@ class Pipeline:
         return WindowOutcome(evidence, result, keyframes, jpegs, timings)
 
     def _select(
-        self, frames: Iterator[Frame], timer: StageTimer, progress: ProgressCallback | None, expected: int | None
+        self,
+        frames: Iterator[Frame],
+        timer: StageTimer,
+        progress: ProgressCallback | None,
+        expected: int | None,
+        on_score: ScoreCallback | None,
     ) -> tuple[KeyframePool, float]:
         """Score every sampled frame in detector-sized batches; keep the candidates."""
         cfg = self.config
@@ -138,7 +152,10 @@ class Pipeline:
             else:
                 for frame, detections in zip(batch, self._detect([f.image for f in batch], timer)):
                     with timer.stage("score"):
-                        pool.offer(frame, self.scorer.score(frame, detections), detections)
+                        score = self.scorer.score(frame, detections)
+                    pool.offer(frame, score, detections)
+                    if on_score:
+                        on_score(score)
             if progress:
                 progress(pool.count, expected)
             batch.clear()
