@@ -1,0 +1,53 @@
+"""One clip end to end: render, speak, encode, write the truth JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from livegen.draw import find_font
+from livegen.encode import encode
+from livegen.overlay import LiveRoomSpec
+from livegen.products import DEMO_PRODUCT
+from livegen.render import ProductSpec, RenderedFrame, build_assets, render_frames
+from livegen.scene import ClipSpec, Pose, demo_pose
+from livegen.speech import mix_audio, synthesize_speech
+from livegen.truth import dump_truth, truth_path_for, truth_record
+
+def make_clip(
+    out: Path,
+    seed: int = 7,
+    *,
+    product: ProductSpec = DEMO_PRODUCT,
+    live: LiveRoomSpec = LiveRoomSpec(),
+    clip: ClipSpec = ClipSpec(),
+    pose_at: Callable[[ClipSpec, float], Pose] = demo_pose,
+    truth_out: Path | None = None,
+    font_path: Path | None = None,
+) -> dict:
+    """Render, speak and encode one clip; write its truth JSON; return the truth record."""
+    font_path = font_path or find_font()
+    assets = build_assets(product, live, clip, seed, font_path)
+    speech, rate = synthesize_speech(product.speech, max_seconds=clip.duration - clip.speech_start - 0.3)
+    audio = mix_audio(speech, rate, start=clip.speech_start, duration=clip.duration, seed=seed)
+    rendered: list[RenderedFrame] = []
+
+    def images() -> Iterator[np.ndarray]:
+        for f in render_frames(assets, clip, live, seed, pose_at):
+            rendered.append(dataclasses.replace(f, image=np.empty(0, np.uint8)))  # keep facts, drop pixels
+            yield f.image
+
+    encode(images(), audio, rate, out, width=clip.width, height=clip.height, fps=clip.fps)
+    truth = truth_record(product, clip, live, rendered, seed)
+    dump_truth(truth, truth_out or truth_path_for(out))
+    return truth
+
+
+def frame_digest(image: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
+
+

@@ -1,0 +1,66 @@
+"""Speech (espeak-ng) and the room-noise bed under it."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+def synthesize_speech(text: str, *, voice: str = "en-us", wpm: int = 150, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
+    """Speak ``text`` with espeak-ng; returns mono float32 samples in [-1, 1] and the sample rate.
+
+    When ``max_seconds`` is given and the speech is longer, it is re-spoken faster to fit.
+    """
+    if not shutil.which("espeak-ng"):
+        raise FileNotFoundError("espeak-ng not found: apt-get install -y espeak-ng")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        for _ in range(4):
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-a", "140", "-w", str(wav), text], check=True, capture_output=True)
+            samples, rate = read_wav(wav)
+            if max_seconds is None or len(samples) / rate <= max_seconds:
+                break
+            wpm = int(math.ceil(wpm * (len(samples) / rate) / max_seconds)) + 2
+    return samples, rate
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path), "rb") as w:
+        assert w.getsampwidth() == 2, "expected 16-bit PCM"
+        data = np.frombuffer(w.readframes(w.getnframes()), np.int16).astype(np.float32) / 32768.0
+        if w.getnchannels() > 1:
+            data = data.reshape(-1, w.getnchannels()).mean(axis=1)
+        return data, w.getframerate()
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def mix_audio(speech: np.ndarray, rate: int, *, start: float, duration: float, seed: int, noise_db: float = -42.0) -> np.ndarray:
+    """Place speech at ``start`` s in a ``duration`` s track over quiet seeded room noise (low-passed)."""
+    n = int(round(duration * rate))
+    out = np.zeros(n, np.float32)
+    s0 = int(round(start * rate))
+    seg = speech[: max(n - s0, 0)]
+    peak = float(np.abs(seg).max()) if seg.size else 0.0
+    if peak > 0:
+        out[s0 : s0 + seg.size] = seg * (0.7 / peak)
+    rng = np.random.default_rng((seed, 0xA0D10))
+    white = rng.normal(0, 1, n).astype(np.float32)
+    room = cv2.GaussianBlur(white[None, :], (0, 0), sigmaX=3.0)[0]  # soft low-pass "room tone"
+    room *= 10 ** (noise_db / 20) / (float(np.sqrt(np.mean(room**2))) + 1e-9)
+    return np.clip(out + room, -1.0, 1.0)
+
+
