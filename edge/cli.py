@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -121,9 +122,18 @@ class _progress:
             return None
         from tqdm import tqdm
 
+        try:
+            size = os.get_terminal_size(sys.stderr.fileno())
+        except OSError:
+            size = os.terminal_size((0, 0))
+        # a terminal that reports no size (fresh ptys, serial consoles) would hide tqdm's bar
+        columns, rows = size.columns or 80, size.lines or 24
+
         def update(done: int, expected: int | None) -> None:
             if self.bar is None:
-                self.bar = tqdm(total=expected, desc=self.name, unit="frame", leave=False, file=sys.stderr)
+                self.bar = tqdm(
+                    total=expected, desc=self.name, unit="frame", leave=False, file=sys.stderr, ncols=columns, nrows=rows
+                )
             self.bar.update(done - self.bar.n)
 
         return update

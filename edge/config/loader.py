@@ -61,6 +61,8 @@ def describe_validation_error(exc: ValidationError) -> str:
         text = f"{key}: unknown key"
     elif first["type"] == "missing":
         text = f"{key}: required key is missing"
+    elif not loc:  # a rule across sections: its message names the keys itself
+        text = msg
     else:
         text = f"{key} = {_short(first.get('input'))}: {msg}"
     if len(errors) > 1:

@@ -132,8 +132,97 @@ class NoAsrConfig(Section):
 AsrConfig = Annotated[WhisperAsrConfig | FunAsrConfig | NoAsrConfig, Field(discriminator="backend")]
 
 
+DASHSCOPE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
+DASHSCOPE_INTL_URL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
+
+
+def _refuse_plain_api_key(data: object) -> object:
+    """Secrets never live in YAML: a plain ``api_key`` is dropped (so no error echoes it) and refused."""
+    if isinstance(data, dict) and "api_key" in data:
+        data.pop("api_key")
+        raise ValueError(
+            "a plain api_key is refused (secrets never live in YAML): "
+            "use api_key_env (an environment variable name) or api_key_file (a file holding the key)"
+        )
+    return data
+
+
+class RetryConfig(Section):
+    """Retries of one cloud call: 429, 5xx, timeouts and connection errors back off; other 4xx do not."""
+
+    max_attempts: int = Field(4, ge=1, le=10, description="Attempts per call, the first one included.")
+    max_wait_s: float = Field(
+        20.0, ge=0, le=600, description="Total seconds one call may spend waiting between attempts (Retry-After included)."
+    )
+    base_delay_s: float = Field(0.5, ge=0, le=60, description="First back-off; doubles per retry, with jitter.")
+    max_delay_s: float = Field(8.0, ge=0, le=300, description="Cap on one exponential back-off step.")
+
+
+class CloudConfig(Section):
+    """An OpenAI-compatible chat-completions endpoint (DashScope compatible mode by default)."""
+
+    base_url: str = Field(
+        DASHSCOPE_URL,
+        pattern=r"^https?://[^\s]+$",
+        description=f"API base URL; '/chat/completions' is appended. DashScope: {DASHSCOPE_URL} (Beijing) or "
+        f"{DASHSCOPE_INTL_URL} (Singapore). Keys are per region.",
+    )
+    model: str = Field("qwen-plus", min_length=1, description="Fusion LLM (paper §3.5: Qwen-Plus).")
+    api_key_env: str | None = Field(
+        "DASHSCOPE_API_KEY", min_length=1, description="Environment variable holding the API key (None: no variable)."
+    )
+    api_key_file: ConfigPath | None = Field(
+        None,
+        description="File holding the API key (e.g. a systemd credential); read instead of api_key_env when set. "
+        "None and no api_key_env: requests carry no key (a local server).",
+    )
+    connect_timeout_s: float = Field(5.0, gt=0, le=120, description="Seconds to establish a connection.")
+    read_timeout_s: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the reply to one request.")
+    seed: int = Field(42, ge=0, description="Sampling seed sent with every request (with temperature 0: repeatable).")
+    max_tokens: int = Field(512, ge=16, le=8192, description="Upper bound on the tokens of one answer.")
+    json_schema: bool = Field(
+        False,
+        description="Also send the answer's JSON Schema in response_format (schema-constrained decoding, "
+        "e.g. llama.cpp's server); plain JSON mode otherwise.",
+    )
+    retry: RetryConfig = RetryConfig()
+
+    _no_plain_key = model_validator(mode="before")(_refuse_plain_api_key)
+
+
+class VlConfig(Section):
+    """Qwen-VL on the best product crop of the best keyframe (paper §3.2), when enabled."""
+
+    enabled: bool = Field(False, description="Send one small crop per window to the VL model (needs mode direct).")
+    model: str = Field("qwen-vl-plus", min_length=1, description="Vision-language model (qwen-vl-plus, qwen-vl-max).")
+    max_side: int = Field(512, ge=64, le=2048, description="The crop is downscaled to at most this many pixels a side.")
+    jpeg_quality: int = Field(85, ge=30, le=100, description="JPEG quality of the uploaded crop.")
+
+
 class FusionConfig(Section):
-    engine: Literal["local-rules"] = Field("local-rules", description="Fusion engine (paper §3.5 principles).")
+    mode: Literal["direct", "local"] = Field(
+        "local",
+        description="direct: the box calls the cloud LLM (falls back to the local engine on failure); "
+        "local: local rules only, no network.",
+    )
+    engine: Literal["local-rules"] = Field(
+        "local-rules", description="Local engine: the whole fusion in local mode, the fallback in direct mode (paper §3.5 principles)."
+    )
+    structuring: bool = Field(
+        False,
+        description="direct mode: first turn the raw OCR and ASR outputs into structured evidence units with the LLM "
+        "(paper §3.2); two more calls per window.",
+    )
+    cloud: CloudConfig = CloudConfig()
+    vl: VlConfig = VlConfig()
+
+    _no_plain_key = model_validator(mode="before")(_refuse_plain_api_key)
+
+    @model_validator(mode="after")
+    def _vl_needs_direct(self) -> FusionConfig:
+        if self.vl.enabled and self.mode != "direct":
+            raise ValueError("fusion.vl.enabled needs fusion.mode direct (local mode makes no network calls)")
+        return self
 
 
 class RuntimeConfig(Section):
@@ -153,3 +242,11 @@ class Config(Section):
     asr: AsrConfig = WhisperAsrConfig()
     fusion: FusionConfig = FusionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+
+    @model_validator(mode="after")
+    def _baseline_is_one_frame(self) -> Config:
+        if self.scoring.strategy == "baseline" and self.selection.top_k > 1:
+            raise ValueError(
+                f"selection.top_k = {self.selection.top_k}: strategy baseline takes the last frame only; use top_k 1"
+            )
+        return self
