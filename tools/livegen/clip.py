@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,20 @@ from livegen.scene import ClipSpec, Pose, demo_pose
 from livegen.speech import mix_audio, synthesize_speech
 from livegen.truth import dump_truth, truth_path_for, truth_record
 
+@dataclass(frozen=True)
+class AudioSpec:
+    """The clip's sound: espeak-ng ``voice`` (``en-us``, ``cmn``), room noise and music levels (dBFS RMS).
+
+    ``present`` False writes a clip without an audio stream.
+    """
+
+    voice: str = "en-us"
+    wpm: int = 150
+    noise_db: float = -42.0
+    music_db: float | None = None
+    present: bool = True
+
+
 def make_clip(
     out: Path,
     seed: int = 7,
@@ -28,21 +43,42 @@ def make_clip(
     pose_at: Callable[[ClipSpec, float], Pose] = demo_pose,
     truth_out: Path | None = None,
     font_path: Path | None = None,
+    audio_spec: AudioSpec = AudioSpec(),
+    extra_truth: dict | None = None,
+    on_frame: Callable[[RenderedFrame], None] | None = None,
 ) -> dict:
-    """Render, speak and encode one clip; write its truth JSON; return the truth record."""
+    """Render, speak and encode one clip; write its truth JSON; return the truth record.
+
+    ``extra_truth`` keys are added to the record; ``on_frame`` sees every rendered frame with its pixels
+    (the benchmark saves some for detector training).
+    """
     font_path = font_path or find_font()
     assets = build_assets(product, live, clip, seed, font_path)
-    speech, rate = synthesize_speech(product.speech, max_seconds=clip.duration - clip.speech_start - 0.3)
-    audio = mix_audio(speech, rate, start=clip.speech_start, duration=clip.duration, seed=seed)
+    audio = None
+    if audio_spec.present:
+        speech, rate = synthesize_speech(
+            product.speech, voice=audio_spec.voice, wpm=audio_spec.wpm, max_seconds=clip.duration - clip.speech_start - 0.3
+        )
+        audio = mix_audio(
+            speech, rate, start=clip.speech_start, duration=clip.duration, seed=seed,
+            noise_db=audio_spec.noise_db, music_db=audio_spec.music_db,
+        )
+    else:
+        rate = 16000
     rendered: list[RenderedFrame] = []
 
     def images() -> Iterator[np.ndarray]:
         for f in render_frames(assets, clip, live, seed, pose_at):
+            if on_frame is not None:
+                on_frame(f)
             rendered.append(dataclasses.replace(f, image=np.empty(0, np.uint8)))  # keep facts, drop pixels
             yield f.image
 
     encode(images(), audio, rate, out, width=clip.width, height=clip.height, fps=clip.fps)
     truth = truth_record(product, clip, live, rendered, seed)
+    if not audio_spec.present:
+        truth["speech"], truth["speech_start"] = None, None
+    truth.update(extra_truth or {})
     dump_truth(truth, truth_out or truth_path_for(out))
     return truth
 

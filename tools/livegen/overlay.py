@@ -59,60 +59,66 @@ def avatar_initial(live: LiveRoomSpec) -> str:
     return live.streamer.lstrip("@")[:1].upper()
 
 
-def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path) -> UiAssets:
-    """Draw the overlay pieces once: streamer header, price banner, chat bubbles, next-product card."""
-    f = lambda size: ImageFont.truetype(str(font_path), size)  # noqa: E731
+def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path, scale: float = 1.0) -> UiAssets:
+    """Draw the overlay pieces once: streamer header, price banner, chat bubbles, next-product card.
+
+    ``scale`` sizes the pieces relative to the demo's 540x960 frame.
+    """
+    k = lambda v: int(round(v * scale))  # noqa: E731
+    f = lambda size: ImageFont.truetype(str(font_path), k(size))  # noqa: E731
     # header: avatar, name, LIVE badge, viewers
-    hw, hh = 300, 64
+    hw, hh = k(300), k(64)
     header = Image.new("RGBA", (hw, hh), (0, 0, 0, 0))
     d = ImageDraw.Draw(header)
     d.rounded_rectangle((0, 0, hw - 1, hh - 1), radius=hh // 2, fill=(20, 16, 28, 150))
-    d.ellipse((6, 6, hh - 6, hh - 6), fill=(236, 120, 160, 255))
+    d.ellipse((k(6), k(6), hh - k(6), hh - k(6)), fill=(236, 120, 160, 255))
     d.text((hh / 2, hh / 2), avatar_initial(live), font=f(26), fill=(255, 255, 255, 255), anchor="mm")
-    d.text((hh + 6, 17), live.streamer, font=f(22), fill=(255, 255, 255, 255), anchor="lm")
-    d.text((hh + 6, 44), live.viewers, font=f(14), fill=(230, 230, 235, 255), anchor="lm")
-    bx = hw - 70
-    d.rounded_rectangle((bx, 18, bx + 56, 46), radius=6, fill=(235, 40, 70, 255))
-    d.text((bx + 28, 32), "LIVE", font=f(16), fill=(255, 255, 255, 255), anchor="mm")
+    name_font = fit_font(font_path, live.streamer, hw - hh - k(80), k(22))
+    d.text((hh + k(6), k(17)), live.streamer, font=name_font, fill=(255, 255, 255, 255), anchor="lm")
+    d.text((hh + k(6), k(44)), live.viewers, font=f(14), fill=(230, 230, 235, 255), anchor="lm")
+    bx = hw - k(70)
+    d.rounded_rectangle((bx, k(18), bx + k(56), k(46)), radius=k(6), fill=(235, 40, 70, 255))
+    d.text((bx + k(28), k(32)), "LIVE", font=f(16), fill=(255, 255, 255, 255), anchor="mm")
 
     # price banner with a buy button
-    bw, bh = width - 40, 64
+    bw, bh = width - k(40), k(64)
     banner = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
     d = ImageDraw.Draw(banner)
-    d.rounded_rectangle((0, 0, bw - 1, bh - 1), radius=16, fill=(240, 76, 48, 235))
-    d.text((22, bh / 2), live.price_banner, font=fit_font(font_path, live.price_banner, bw - 150, 32), fill=(255, 255, 255, 255), anchor="lm")
-    d.rounded_rectangle((bw - 112, 11, bw - 12, bh - 12), radius=20, fill=(255, 214, 64, 255))
-    d.text((bw - 62, bh / 2), live.buy_button, font=f(22), fill=(120, 30, 10, 255), anchor="mm")
+    d.rounded_rectangle((0, 0, bw - 1, bh - 1), radius=k(16), fill=(240, 76, 48, 235))
+    price_font = fit_font(font_path, live.price_banner, bw - k(150), k(32))
+    d.text((k(22), bh / 2), live.price_banner, font=price_font, fill=(255, 255, 255, 255), anchor="lm")
+    d.rounded_rectangle((bw - k(112), k(11), bw - k(12), bh - k(12)), radius=k(20), fill=(255, 214, 64, 255))
+    d.text((bw - k(62), bh / 2), live.buy_button, font=f(22), fill=(120, 30, 10, 255), anchor="mm")
 
     # chat bubbles
     bubbles = []
     for msg in live.chat:
         name_font, text_font = f(18), f(18)
         name = f"{msg.user}: "
-        w = int(name_font.getlength(name) + text_font.getlength(msg.text)) + 24
-        img = Image.new("RGBA", (w, 34), (0, 0, 0, 0))
+        w = int(name_font.getlength(name) + text_font.getlength(msg.text)) + k(24)
+        img = Image.new("RGBA", (w, k(34)), (0, 0, 0, 0))
         d = ImageDraw.Draw(img)
-        d.rounded_rectangle((0, 0, w - 1, 33), radius=16, fill=(10, 10, 16, 120))
-        d.text((12, 17), name, font=name_font, fill=(255, 220, 120, 255), anchor="lm")
-        d.text((12 + name_font.getlength(name), 17), msg.text, font=text_font, fill=(255, 255, 255, 255), anchor="lm")
+        d.rounded_rectangle((0, 0, w - 1, k(34) - 1), radius=k(16), fill=(10, 10, 16, 120))
+        d.text((k(12), k(17)), name, font=name_font, fill=(255, 220, 120, 255), anchor="lm")
+        d.text((k(12) + name_font.getlength(name), k(17)), msg.text, font=text_font, fill=(255, 255, 255, 255), anchor="lm")
         bubbles.append(pil_rgba_to_bgra(img))
 
     # next-product card (full frame)
     card = vertical_gradient(height, width, (70, 30, 60), (150, 60, 120))  # BGR
     card_img = Image.fromarray(np.clip(card[..., ::-1], 0, 255).astype(np.uint8), "RGB")
     d = ImageDraw.Draw(card_img)
-    d.text((width / 2, height * 0.40), live.next_title, font=fit_font(font_path, live.next_title, width - 80, 52), fill=(255, 255, 255), anchor="mm")
-    d.text((width / 2, height * 0.48), live.next_subtitle, font=fit_font(font_path, live.next_subtitle, width - 100, 36), fill=(255, 214, 64), anchor="mm")
+    d.text((width / 2, height * 0.40), live.next_title, font=fit_font(font_path, live.next_title, width - k(80), k(52)), fill=(255, 255, 255), anchor="mm")
+    d.text((width / 2, height * 0.48), live.next_subtitle, font=fit_font(font_path, live.next_subtitle, width - k(100), k(36)), fill=(255, 214, 64), anchor="mm")
     d.text((width / 2, height * 0.54), live.next_note, font=f(20), fill=(235, 225, 240), anchor="mm")
     next_card = np.asarray(card_img)[..., ::-1].copy()
 
     return UiAssets(
         header=pil_rgba_to_bgra(header),
-        header_xy=(16, 40),
+        header_xy=(k(16), k(40)),
         banner=pil_rgba_to_bgra(banner),
-        banner_xy=(20, height - bh - 22),
+        banner_xy=(k(20), height - bh - k(22)),
         chat=tuple(bubbles),
-        chat_box=(16, height - bh - 40, width - 32, 40),
+        chat_box=(k(16), height - bh - k(40), width - k(32), k(40)),
         next_card=next_card,
     )
 

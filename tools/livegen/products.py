@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from livegen.render import ProductSpec
+from dataclasses import dataclass
+
+import numpy as np
+
+from livegen.render import PackageStyle, ProductSpec
 
 DEMO_PRODUCT = ProductSpec(
     brand="AURORA",
@@ -20,3 +24,132 @@ DEMO_PRODUCT = ProductSpec(
 )
 
 
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark catalogue: brands and product lines in English and Chinese
+# --------------------------------------------------------------------------------------------
+
+EN_BRANDS = (
+    "AURORA", "LUMINA", "VELORA", "SOLARA", "KIYOMI", "BRIGHTWAVE", "OAKHAVEN", "MIRABEL",
+    "ZENITH", "CLOUDPEAK", "PURELY", "ELARA", "VERDANT", "NORDIC LEAF", "ORCHID BAY", "HALCYON",
+)
+ZH_BRANDS = ("花漾", "云朵", "森屿", "悦颜", "青禾", "星河", "暖阳", "初雪", "竹语", "锦鲤", "山茶", "小满")
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """One kind of product: its category (a key of the fusion lexicon), nouns and namings in both languages."""
+
+    category: str
+    en_nouns: tuple[str, ...]
+    zh_nouns: tuple[str, ...]  # aligned with en_nouns
+    en_names: tuple[str, ...]  # series names put before the noun ("Hydra Glow" Face Cream)
+    zh_names: tuple[str, ...]
+    specs: tuple[str, ...]  # net content / key spec as printed
+    prices: tuple[int, int]  # price range in yuan
+    en_tagline: str = ""
+    zh_tagline: str = ""
+
+
+LINES = (
+    ProductLine("Skincare", ("Face Cream", "Serum", "Toner", "Sunscreen", "Eye Cream", "Face Mask"),
+                ("面霜", "精华", "爽肤水", "防晒霜", "眼霜", "面膜"),
+                ("Hydra Glow", "Velvet Dew", "Pure Bloom", "Silk Repair", "Rose Water", "Deep Moist"),
+                ("水润", "玻尿酸补水", "修护", "烟酰胺亮肤", "积雪草舒缓", "玫瑰"),
+                ("50 ml", "30 ml", "100 ml"), (79, 329), "FOR ALL SKIN TYPES", "温和不刺激"),
+    ProductLine("Makeup", ("Lipstick", "Lip Gloss", "Foundation", "Mascara", "Cushion"),
+                ("口红", "唇釉", "粉底液", "睫毛膏", "气垫"),
+                ("Velvet Matte", "Cherry Kiss", "Silk Finish", "Nude Rose", "Lash Lift"),
+                ("丝绒哑光", "樱桃", "柔雾", "裸色", "持妆"),
+                ("3.5 g", "30 ml", "8 ml"), (59, 269), "LONG LASTING", "持久不脱妆"),
+    ProductLine("Hair care", ("Shampoo", "Conditioner", "Hair Mask"), ("洗发水", "护发素", "发膜"),
+                ("Argan Smooth", "Mint Fresh", "Keratin Repair", "Silk Shine"), ("氨基酸", "薄荷控油", "角蛋白修护", "柔顺"),
+                ("400 ml", "250 ml", "500 ml"), (39, 129), "SALON CARE AT HOME", "沙龙级护理"),
+    ProductLine("Personal care", ("Toothpaste", "Body Wash", "Hand Cream"), ("牙膏", "沐浴露", "护手霜"),
+                ("Whitening Mint", "Ocean Breeze", "Shea Butter"), ("美白", "海洋", "乳木果"),
+                ("120 g", "500 ml", "75 ml"), (19, 89), "DAILY CARE", "家庭装"),
+    ProductLine("Food & beverage", ("Green Tea", "Coffee", "Chocolate", "Honey", "Cookies"),
+                ("绿茶", "咖啡", "巧克力", "蜂蜜", "饼干"),
+                ("Mountain Mist", "Dark Roast", "Sea Salt", "Wildflower", "Butter Crisp"), ("高山", "深烘", "海盐", "百花", "黄油"),
+                ("250 g", "500 g", "100 g"), (29, 159), "NATURAL TASTE", "精选原料"),
+    ProductLine("Health supplements", ("Vitamin C", "Fish Oil", "Collagen", "Probiotic"), ("维生素C", "鱼油", "胶原蛋白", "益生菌"),
+                ("Daily Boost", "Omega Plus", "Beauty Glow", "Gut Balance"), ("每日", "深海", "美颜", "肠道"),
+                ("60 pcs", "90 pcs", "120 pcs"), (69, 299), "DIETARY SUPPLEMENT", "膳食营养补充"),
+    ProductLine("Electronics", ("Wireless Earbuds", "Power Bank", "Bluetooth Speaker", "Smartwatch"),
+                ("蓝牙耳机", "充电宝", "蓝牙音箱", "智能手表"),
+                ("AirBeat", "Volt Max", "SoundCube", "Pulse Fit"), ("降噪", "快充", "便携", "运动"),
+                ("10000 mAh", "20000 mAh", "5000 mAh"), (99, 699), "FAST CHARGING", "超长续航"),
+    ProductLine("Home & kitchen", ("Air Fryer", "Electric Kettle", "Frying Pan"), ("空气炸锅", "电水壶", "不粘锅"),
+                ("Crispy Pro", "QuickBoil", "Chef Select"), ("智能", "速热", "麦饭石"),
+                ("5 L", "1.7 L", "3.5 L"), (89, 499), "EASY TO CLEAN", "易清洗"),
+    ProductLine("Fragrance", ("Perfume", "Eau de Parfum"), ("香水", "淡香水"),
+                ("Midnight Bloom", "Citrus Aura", "Amber Night"), ("晚香", "柑橘", "琥珀"),
+                ("50 ml", "30 ml", "100 ml"), (199, 899), "LONG LASTING SCENT", "持久留香"),
+    ProductLine("Pet supplies", ("Cat Food", "Dog Food"), ("猫粮", "狗粮"),
+                ("Ocean Fish", "Chicken Feast", "Grain Free"), ("深海鱼", "鸡肉", "无谷"),
+                ("2 kg", "1.5 kg", "5 kg"), (59, 259), "COMPLETE NUTRITION", "营养均衡"),
+)
+
+# (top, bottom, ink, accent) RGB
+PALETTES = (
+    ((236, 246, 252), (178, 214, 238), (22, 38, 84), (214, 150, 92)),
+    ((252, 238, 240), (236, 176, 190), (96, 20, 44), (200, 150, 60)),
+    ((240, 250, 236), (170, 214, 160), (20, 70, 30), (230, 170, 60)),
+    ((255, 248, 225), (240, 205, 120), (90, 50, 10), (170, 40, 40)),
+    ((40, 44, 60), (16, 18, 28), (240, 236, 220), (220, 180, 90)),
+    ((246, 240, 255), (196, 176, 236), (50, 24, 100), (240, 130, 170)),
+    ((250, 250, 250), (210, 214, 220), (30, 30, 34), (0, 140, 200)),
+    ((28, 70, 90), (10, 36, 52), (245, 250, 250), (250, 200, 80)),
+)
+
+_SPEC_WORDS_EN = {"ml": "milliliters", "g": "grams", "kg": "kilograms", "L": "liters", "mAh": "milliamp hours", "pcs": "pieces"}
+_SPEC_WORDS_ZH = {"ml": "毫升", "g": "克", "kg": "公斤", "L": "升", "mAh": "毫安时", "pcs": "粒"}
+
+
+def _spoken_spec(spec: str, words: dict[str, str], sep: str) -> str:
+    number, unit = spec.split(" ", 1)
+    return f"{number}{sep}{words.get(unit, unit)}"
+
+
+def _lines(name: str, cjk: bool) -> tuple[str, ...]:
+    """How a name is broken over the pack: two lines when long."""
+    if cjk:
+        return (name,) if len(name) <= 5 else (name[: (len(name) + 1) // 2], name[(len(name) + 1) // 2 :])
+    words = name.split()
+    if len(words) <= 2:
+        return (name,)
+    half = (len(words) + 1) // 2
+    return (" ".join(words[:half]), " ".join(words[half:]))
+
+
+def make_product(rng: np.random.Generator, language: str, package_size: tuple[int, int]) -> ProductSpec:
+    """A random product from the catalogue with ``language`` ('en' or 'zh') packaging and speech."""
+    line = LINES[int(rng.integers(len(LINES)))]
+    k = int(rng.integers(len(line.en_nouns)))
+    spec = line.specs[int(rng.integers(len(line.specs)))]
+    price = int(rng.integers(line.prices[0], line.prices[1] + 1))
+    top, bottom, ink, accent = PALETTES[int(rng.integers(len(PALETTES)))]
+    style = PackageStyle(top, bottom, ink, accent)
+    if language == "zh":
+        latin_brand = rng.random() < 0.25  # a Latin brand on Chinese packaging is common
+        brand = EN_BRANDS[int(rng.integers(len(EN_BRANDS)))] if latin_brand else ZH_BRANDS[int(rng.integers(len(ZH_BRANDS)))]
+        name = line.zh_names[int(rng.integers(len(line.zh_names)))] + line.zh_nouns[k]
+        spec_text = spec.replace(" ", "")
+        speech = f"大家好！今天给大家推荐{brand.title() if latin_brand else brand}{name}，{_spoken_spec(spec, _SPEC_WORDS_ZH, '')}，直播间只要{price}元。"
+        return ProductSpec(
+            brand=brand, product_name=name, category=line.category, key_attributes={"spec": spec_text}, price=f"¥{price}",
+            speech=speech, name_lines=_lines(name, True), spec_text=spec_text, tagline=line.zh_tagline, style=style,
+            package_size=package_size,
+        )
+    brand = EN_BRANDS[int(rng.integers(len(EN_BRANDS)))]
+    name = f"{line.en_names[int(rng.integers(len(line.en_names)))]} {line.en_nouns[k]}"
+    speech = (
+        f"Hi everyone! Today I'm showing you the {brand.title()} {name}, "
+        f"{_spoken_spec(spec, _SPEC_WORDS_EN, ' ')}, only {price} yuan."
+    )
+    return ProductSpec(
+        brand=brand, product_name=name, category=line.category, key_attributes={"spec": spec}, price=f"¥{price}",
+        speech=speech, name_lines=_lines(name, False), spec_text=spec, tagline=line.en_tagline, style=style,
+        package_size=package_size,
+    )

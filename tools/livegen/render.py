@@ -85,12 +85,13 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))
     d.rectangle((14, fh - 20, fw - 15, fh - 17), fill=(*st.accent, 255))
 
-    brand_font = fit_font(font_path, spec.brand, int(fw * 0.86), 64)
+    k = lambda v: int(round(v * fw / 280))  # noqa: E731  # sizes are the demo's at its 280 px face width
+    brand_font = fit_font(font_path, spec.brand, int(fw * 0.86), k(64))
     d.text((fw / 2, fh * 0.19), spec.brand, font=brand_font, fill=(*st.ink, 255), anchor="mm")
     d.line((fw * 0.3, fh * 0.29, fw * 0.7, fh * 0.29), fill=(*st.accent, 255), width=3)
 
     longest = max(spec.name_lines, key=len)
-    name_font = fit_font(font_path, longest, int(fw * 0.84), 34)
+    name_font = fit_font(font_path, longest, int(fw * 0.84), k(34))
     line_h = name_font.size * 1.22
     y = fh * 0.41
     for line in spec.name_lines:
@@ -99,13 +100,13 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
 
     # a droplet mark
     cx, cy = fw / 2, fh * 0.66
-    d.ellipse((cx - 15, cy - 8, cx + 15, cy + 22), fill=(*st.accent, 230))
-    d.polygon(((cx - 13, cy), (cx, cy - 26), (cx + 13, cy)), fill=(*st.accent, 230))
+    d.ellipse((cx - k(15), cy - k(8), cx + k(15), cy + k(22)), fill=(*st.accent, 230))
+    d.polygon(((cx - k(13), cy), (cx, cy - k(26)), (cx + k(13), cy)), fill=(*st.accent, 230))
 
     if spec.tagline:
-        tag_font = fit_font(font_path, spec.tagline, int(fw * 0.8), 16)
+        tag_font = fit_font(font_path, spec.tagline, int(fw * 0.8), k(16))
         d.text((fw / 2, fh * 0.79), spec.tagline, font=tag_font, fill=(*st.ink, 230), anchor="mm")
-    spec_font = fit_font(font_path, spec.spec_text, int(fw * 0.6), 30)
+    spec_font = fit_font(font_path, spec.spec_text, int(fw * 0.6), k(30))
     d.text((fw / 2, fh * 0.885), spec.spec_text, font=spec_font, fill=(*st.ink, 255), anchor="mm")
 
     # faint gloss stripe
@@ -129,8 +130,11 @@ def _place(img: Image.Image, size: tuple[int, int], at: tuple[int, int]) -> Imag
     return out
 
 
-def render_background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
-    """A soft studio: warm gradient, a ring-light glow, blurred shelves and bokeh, and a streamer silhouette (BGR uint8)."""
+def render_background(width: int, height: int, rng: np.random.Generator, figure_scale: float = 1.0) -> np.ndarray:
+    """A soft studio: warm gradient, a ring-light glow, blurred shelves and bokeh, and a streamer silhouette (BGR uint8).
+
+    ``figure_scale`` sizes the streamer relative to the demo's 540x960 frame.
+    """
     img = vertical_gradient(height, width, (92, 58, 74), (176, 140, 196))  # BGR
     # shelves with blurry goods on them
     for sy in (int(height * 0.30), int(height * 0.55)):
@@ -166,13 +170,14 @@ def render_background(width: int, height: int, rng: np.random.Generator) -> np.n
         layer[..., :3] = layer[..., :3] * (1 - m[..., None]) + np.asarray(color, np.float32) * m[..., None]
         layer[..., 3] = np.maximum(layer[..., 3], m)
 
-    fill(lambda m, c: cv2.ellipse(m, (cx, hy + 30), (118, 150), 0, 0, 360, c, -1, cv2.LINE_AA), hair)
+    k = lambda v: int(round(v * figure_scale))  # noqa: E731
+    fill(lambda m, c: cv2.ellipse(m, (cx, hy + k(30)), (k(118), k(150)), 0, 0, 360, c, -1, cv2.LINE_AA), hair)
     sy = int(height * 0.50)  # shoulder line
-    fill(lambda m, c: cv2.ellipse(m, (cx, sy + 70), (235, 95), 0, 180, 360, c, -1, cv2.LINE_AA), top)
-    fill(lambda m, c: cv2.rectangle(m, (cx - 235, sy + 70), (cx + 235, height), c, -1), top)
-    fill(lambda m, c: cv2.rectangle(m, (cx - 34, hy + 60), (cx + 34, hy + 150), c, -1), skin)
-    fill(lambda m, c: cv2.ellipse(m, (cx, hy), (78, 98), 0, 0, 360, c, -1, cv2.LINE_AA), skin)
-    fill(lambda m, c: cv2.ellipse(m, (cx, hy - 62), (84, 46), 0, 180, 360, c, -1, cv2.LINE_AA), hair)
+    fill(lambda m, c: cv2.ellipse(m, (cx, sy + k(70)), (k(235), k(95)), 0, 180, 360, c, -1, cv2.LINE_AA), top)
+    fill(lambda m, c: cv2.rectangle(m, (cx - k(235), sy + k(70)), (cx + k(235), height), c, -1), top)
+    fill(lambda m, c: cv2.rectangle(m, (cx - k(34), hy + k(60)), (cx + k(34), hy + k(150)), c, -1), skin)
+    fill(lambda m, c: cv2.ellipse(m, (cx, hy), (k(78), k(98)), 0, 0, 360, c, -1, cv2.LINE_AA), skin)
+    fill(lambda m, c: cv2.ellipse(m, (cx, hy - k(62)), (k(84), k(46)), 0, 180, 360, c, -1, cv2.LINE_AA), hair)
     layer = cv2.GaussianBlur(layer, (0, 0), 1.2)
     a = layer[..., 3:4]
     img = img * (1 - a) + layer[..., :3] * a
@@ -321,6 +326,18 @@ def disk_kernel(radius: float) -> np.ndarray:
     return k / k.sum()
 
 
+def line_kernel(length: float, angle_deg: float) -> np.ndarray:
+    """A normalised anti-aliased line of ``length`` px at ``angle_deg`` (linear motion point-spread function)."""
+    r = int(math.ceil(length / 2)) + 1
+    dx, dy = math.cos(math.radians(angle_deg)) * length / 2, math.sin(math.radians(angle_deg)) * length / 2
+    s = 8  # supersampled
+    big = np.zeros(((2 * r + 1) * s, (2 * r + 1) * s), np.uint8)
+    c = (r + 0.5) * s
+    cv2.line(big, (int(c - dx * s), int(c - dy * s)), (int(c + dx * s), int(c + dy * s)), 255, s, cv2.LINE_AA)
+    k = cv2.resize(big.astype(np.float32), (2 * r + 1, 2 * r + 1), interpolation=cv2.INTER_AREA)
+    return k / max(float(k.sum()), 1e-6)
+
+
 def jitter_at(t: float, seed: int, amplitude: float) -> tuple[float, float, float]:
     """Handheld camera shake (dx, dy px, roll deg): smooth sum of sines with seed-dependent phases."""
     ph = np.random.default_rng((seed, 0x7177)).uniform(0, 2 * math.pi, 6)
@@ -338,8 +355,11 @@ def camera_effects(
     vignette: np.ndarray,
     noise_sigma: float,
     rng: np.random.Generator,
+    camera_blur: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply what the phone camera does to the composed scene: defocus, handheld shake, vignetting, sensor noise.
+
+    ``camera_blur`` (length px, direction deg) smears the whole picture as a fast camera swing does.
 
     Returns the uint8 BGR picture and the 2x3 affine of the shake (scene -> picture) so that
     annotations can follow.
@@ -347,6 +367,8 @@ def camera_effects(
     img = scene
     if defocus_px > 0.5:
         img = cv2.filter2D(img, -1, disk_kernel(defocus_px), borderType=cv2.BORDER_REFLECT101)
+    if camera_blur is not None and camera_blur[0] > 1.0:
+        img = cv2.filter2D(img, -1, line_kernel(*camera_blur), borderType=cv2.BORDER_REFLECT101)
     H, W = img.shape[:2]
     dx, dy, roll = shake
     A = cv2.getRotationMatrix2D((W / 2, H / 2), roll, 1.0)
@@ -385,10 +407,10 @@ class RenderedFrame:
 
 def build_assets(product: ProductSpec, live: LiveRoomSpec, clip: ClipSpec, seed: int, font_path: Path) -> SceneAssets:
     return SceneAssets(
-        background=render_background(clip.width, clip.height, np.random.default_rng((seed, 0xB6))),
+        background=render_background(clip.width, clip.height, np.random.default_rng((seed, 0xB6)), clip.scale),
         package=render_package(product, font_path),
-        hand=render_hand(),
-        ui=render_ui(live, clip.width, clip.height, font_path),
+        hand=render_hand(clip.scale),
+        ui=render_ui(live, clip.width, clip.height, font_path, clip.scale),
         vignette=make_vignette(clip.width, clip.height),
     )
 
@@ -406,8 +428,11 @@ def render_frame(
     scene, facts = compose_scene(assets, clip, t, pose_at)
     pose = facts["pose"]
     rng = np.random.default_rng((seed, index, 0x901))
+    dx, dy, roll = jitter_at(t, seed, pose.shake)
+    camera_blur = (pose.cam_blur, pose.cam_angle) if pose.cam_blur > 0 else None
     picture, A = camera_effects(
-        scene, defocus_px=pose.defocus, shake=jitter_at(t, seed, pose.shake), vignette=assets.vignette, noise_sigma=1.2, rng=rng
+        scene, defocus_px=pose.defocus, shake=(dx + pose.cam_dx, dy, roll), vignette=assets.vignette, noise_sigma=1.2, rng=rng,
+        camera_blur=camera_blur,
     )
     transition = clip.first("transition")
     progress = transition.progress(t) / 0.6 if transition else 0.0  # slide over 60% of it, then hold the card
@@ -423,7 +448,7 @@ def render_frame(
     inside, _ = cv2.intersectConvexConvex(quad, frame_rect)
     in_frame = float(inside) / max(float(cv2.contourArea(quad)), 1e-6)
     return RenderedFrame(
-        index, t, frame, box, min(in_frame, 1.0), facts["motion_blur_px"], facts["defocus_px"], facts["occluded"], pose.yaw, pose.angle
+        index, t, frame, box, min(in_frame, 1.0), max(facts["motion_blur_px"], pose.cam_blur), facts["defocus_px"], facts["occluded"], pose.yaw, pose.angle
     )
 
 

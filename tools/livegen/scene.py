@@ -36,6 +36,7 @@ class ClipSpec:
     fps: int = 25
     duration: float = 10.0
     shutter: float = 0.5  # exposure as a fraction of the frame interval (drives motion blur)
+    scale: float = 1.0  # size of the streamer, hand and live-room UI relative to the demo's 540x960
     speech_start: float = 0.5
     timeline: tuple[Segment, ...] = (
         Segment("enter", 0.0, 1.0, "product rises into view, partly out of frame, motion blur"),
@@ -86,6 +87,9 @@ class Pose:
     hand: float = 0.0
     defocus: float = 0.0
     shake: float = 3.0
+    cam_dx: float = 0.0  # whole-camera pan offset (px)
+    cam_blur: float = 0.0  # whole-camera motion blur length (px) during the exposure
+    cam_angle: float = 0.0  # its direction (deg)
 
 
 def demo_pose(clip: ClipSpec, t: float) -> Pose:

@@ -48,8 +48,20 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         w.writeframes(pcm.tobytes())
 
 
-def mix_audio(speech: np.ndarray, rate: int, *, start: float, duration: float, seed: int, noise_db: float = -42.0) -> np.ndarray:
-    """Place speech at ``start`` s in a ``duration`` s track over quiet seeded room noise (low-passed)."""
+def mix_audio(
+    speech: np.ndarray,
+    rate: int,
+    *,
+    start: float,
+    duration: float,
+    seed: int,
+    noise_db: float = -42.0,
+    music_db: float | None = None,
+) -> np.ndarray:
+    """Place speech at ``start`` s in a ``duration`` s track over quiet seeded room noise (low-passed).
+
+    ``music_db`` adds a soft background-music bed (a slowly pulsing chord) at that RMS level.
+    """
     n = int(round(duration * rate))
     out = np.zeros(n, np.float32)
     s0 = int(round(start * rate))
@@ -61,6 +73,11 @@ def mix_audio(speech: np.ndarray, rate: int, *, start: float, duration: float, s
     white = rng.normal(0, 1, n).astype(np.float32)
     room = cv2.GaussianBlur(white[None, :], (0, 0), sigmaX=3.0)[0]  # soft low-pass "room tone"
     room *= 10 ** (noise_db / 20) / (float(np.sqrt(np.mean(room**2))) + 1e-9)
+    if music_db is not None:
+        t = np.arange(n, dtype=np.float32) / rate
+        root = float(rng.choice([196.0, 220.0, 246.9, 261.6]))
+        chord = sum(np.sin(2 * np.pi * root * r * t + rng.uniform(0, 6.3)) for r in (1.0, 1.26, 1.5, 2.0))
+        pulse = 0.6 + 0.4 * np.sin(2 * np.pi * 2.0 * t) ** 2  # a 120 bpm throb
+        music = (chord * pulse).astype(np.float32)
+        room += music * (10 ** (music_db / 20) / (float(np.sqrt(np.mean(music**2))) + 1e-9))
     return np.clip(out + room, -1.0, 1.0)
-
-

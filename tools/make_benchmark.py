@@ -1,0 +1,142 @@
+"""Generate the synthetic livestream benchmark: clips with ground truth, a manifest and COCO boxes.
+
+    python tools/make_benchmark.py --out bench/ --clips 100 --seed 0 [--workers 2] [--coco-images]
+
+writes ``DIR/clips/clip_NNNN.mp4`` (H.264/AAC, vertical 406x720 or horizontal 720x406, 6-10 s, 25 fps)
+with ``clip_NNNN.truth.json`` beside each (product record, per-frame boxes and facts, clean-frame
+ranges), ``DIR/manifest.json`` (one row per clip) and ``DIR/coco/annotations.json`` (COCO product boxes
+of every ``--coco-stride``-th frame; ``--coco-images`` also writes those frames as JPEGs under
+``DIR/coco/frames/``). Clip i is a pure function of (seed, i): the same command writes the same bytes.
+
+Needs ffmpeg, espeak-ng and fonts-dejavu-core + fonts-noto-cjk (``tools/install.sh`` installs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: the shared renderer, livegen
+
+import cv2  # noqa: E402
+
+from livegen.benchmark import clip_recipe  # noqa: E402
+from livegen.clip import make_clip  # noqa: E402
+from livegen.coco import coco_document, frame_file  # noqa: E402
+from livegen.render import RenderedFrame  # noqa: E402
+from livegen.truth import format_json  # noqa: E402
+
+MANIFEST_SCHEMA = "liveguard.benchmark/1"
+
+
+def make_one(out: Path, seed: int, index: int, duration: float | None, coco_stride: int, coco_images: bool) -> dict:
+    """Render clip ``index`` into ``out/clips``; returns its truth record and the seconds it took."""
+    cv2.setNumThreads(1)  # one clip per core
+    started = time.perf_counter()
+    recipe = clip_recipe(seed, index, duration)
+    video = out / "clips" / f"{recipe.clip_id}.mp4"
+
+    def save(frame: RenderedFrame) -> None:
+        if coco_images and frame.index % coco_stride == 0:
+            path = out / "coco" / frame_file(recipe.clip_id, frame.index)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), frame.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+
+    truth = make_clip(
+        video, recipe.seed, product=recipe.product, live=recipe.live, clip=recipe.clip, pose_at=recipe.motion,
+        font_path=recipe.font_path(), audio_spec=recipe.audio, extra_truth=recipe.truth_extra(), on_frame=save,
+    )
+    return {"truth": truth, "seconds": time.perf_counter() - started}
+
+
+def _job(args: tuple) -> dict:
+    return make_one(*args)
+
+
+def manifest_row(truth: dict, out: Path) -> dict:
+    cid = truth["clip_id"]
+    return {
+        "id": cid,
+        "video": f"clips/{cid}.mp4",
+        "truth": f"clips/{cid}.truth.json",
+        "brand": truth["brand"],
+        "product_name": truth["product_name"],
+        "category": truth["category"],
+        "price": truth["price"],
+        "language": truth["language"],
+        "orientation": truth["orientation"],
+        "duration": truth["video"]["duration"],
+        "has_audio": truth["has_audio"],
+        "has_transition": truth["has_transition"],
+        "segments": [s["kind"] for s in truth["segments"]],
+    }
+
+
+def make_benchmark(
+    out: Path, clips: int, seed: int, *, workers: int = 2, duration: float | None = None, coco_stride: int = 5,
+    coco_images: bool = False, log=print,
+) -> dict:
+    """Generate the dataset; returns the manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(out, seed, i, duration, coco_stride, coco_images) for i in range(clips)]
+    started = time.perf_counter()
+    results: list[dict] = []
+    if workers > 1 and clips > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for done, res in enumerate(pool.imap(_job, jobs), 1):
+                results.append(res)
+                log(f"[{done}/{clips}] {res['truth']['clip_id']} {res['seconds']:.1f} s")
+    else:
+        for done, job in enumerate(jobs, 1):
+            results.append(_job(job))
+            log(f"[{done}/{clips}] {results[-1]['truth']['clip_id']} {results[-1]['seconds']:.1f} s")
+    truths = [r["truth"] for r in results]
+    coco = coco_document(((t["clip_id"], f"clips/{t['clip_id']}.mp4", t) for t in truths), coco_stride)
+    (out / "coco").mkdir(exist_ok=True)
+    (out / "coco" / "annotations.json").write_text(json.dumps(coco, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        "seed": seed,
+        "clips": [manifest_row(t, out) for t in truths],
+        "coco": {"annotations": "coco/annotations.json", "stride": coco_stride, "images_written": coco_images},
+        "generator": "tools/make_benchmark.py",
+        "command": f"python tools/make_benchmark.py --out {out} --clips {clips} --seed {seed}"
+        + (f" --duration {duration}" if duration else ""),
+        "generation_seconds": round(time.perf_counter() - started, 1),
+        "workers": workers,
+    }
+    (out / "manifest.json").write_text(format_json(manifest) + "\n", encoding="utf-8")
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True, help="dataset folder (created)")
+    ap.add_argument("--clips", type=int, default=100, help="number of clips (default 100)")
+    ap.add_argument("--seed", type=int, default=0, help="dataset seed (default 0); same seed, same clips")
+    ap.add_argument("--workers", type=int, default=2, help="clips rendered in parallel (default 2)")
+    ap.add_argument("--duration", type=float, default=None, help="force every clip to this many seconds (default: 6-10 s by seed)")
+    ap.add_argument("--coco-stride", type=int, default=5, help="annotate every Nth frame (default 5: 5 per second)")
+    ap.add_argument("--coco-images", action="store_true", help="also write the annotated frames as JPEGs under DIR/coco/frames")
+    args = ap.parse_args(argv)
+    if args.duration is not None and not 4.0 <= args.duration <= 20.0:
+        ap.error("--duration must be between 4 and 20 s")
+    try:
+        manifest = make_benchmark(
+            args.out, args.clips, args.seed, workers=args.workers, duration=args.duration, coco_stride=args.coco_stride,
+            coco_images=args.coco_images, log=lambda m: print(m, file=sys.stderr),
+        )
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"make_benchmark: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(manifest['clips'])} clips to {args.out} in {manifest['generation_seconds']} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
