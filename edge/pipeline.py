@@ -20,7 +20,7 @@ from edge.config import Config, config_hash
 from edge.detect import Detector, create_detector
 from edge.errors import LiveGuardError, SourceError
 from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, StreamInfo, build_evidence, encode_jpeg, schema_problem
-from edge.fusion import create_fusion
+from edge.fusion import create_fusion, create_vl_reader
 from edge.ocr import create_reader, fuse_ocr_lines
 from edge.score import FrameScorer
 from edge.score.quality import create_quality_model
@@ -62,6 +62,7 @@ class Pipeline:
         self.reader = create_reader(config.ocr, threads)
         self.transcriber: Transcriber | None = create_transcriber(config.asr, threads)
         self.fuse = create_fusion(config.fusion)
+        self.vl = create_vl_reader(config.fusion)  # None unless fusion.vl.enabled (direct mode)
         self.config_hash = config_hash(config)
 
     @property
@@ -92,6 +93,7 @@ class Pipeline:
                 keyframes = self._finish_keyframes(pool.select(), timer)
                 if not keyframes:
                     raise SourceError(str(path), "no video frame could be sampled")
+                vl = self.vl.submit(keyframes) if self.vl else None  # VL hook: Qwen-VL reads the best crop beside OCR
                 ocr_lines, raw_lines = self._read_text(keyframes, timer)
                 transcript, failures = workers.transcript()
             stream = StreamInfo(
@@ -99,8 +101,9 @@ class Pipeline:
                 source=Path(path).name,
                 video_codec=video.info.video_codec,
                 audio_codec=video.info.audio_codec,
-                width=video.info.width,
-                height=video.info.height,
+                # the keyframe's, not the container's: it is upright even when the file stores a rotation
+                width=keyframes[0].frame.image.shape[1],
+                height=keyframes[0].frame.image.shape[0],
                 decode_errors=video.decode_errors,
             )
         jpegs = [encode_jpeg(kf.frame.image) for kf in keyframes]
@@ -117,6 +120,7 @@ class Pipeline:
             raw_ocr_lines=raw_lines,
             transcript=transcript,
             models=self.models,
+            vl=vl.result() if vl else None,
         )
         _check(evidence, EVIDENCE_SCHEMA)
         with timer.stage("fusion"):
@@ -124,7 +128,7 @@ class Pipeline:
         if video.decode_errors:
             failures.insert(0, f"decode: {video.decode_errors} damaged packet(s) skipped; the result rests on the frames that decoded")
         if failures:
-            result["failures"] = failures
+            result["failures"] = failures + result.get("failures", [])  # keep the engine's own failures too
         _check(result, RESULT_SCHEMA)
         timings = timer.as_dict()
         timings["total"] = round(time.perf_counter() - started, 4)

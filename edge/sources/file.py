@@ -13,6 +13,7 @@ from types import TracebackType
 
 import av
 import av.container
+import cv2
 import numpy as np
 
 from edge.errors import SourceError
@@ -208,7 +209,7 @@ class _Pass:
         if not self.sampler.offer(t):
             return None
         try:
-            image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
+            image = upright(frame.to_ndarray(format="bgr24"), frame.rotation)
         except _DECODE_ERRORS:
             self.source.decode_errors += 1
             return None
@@ -226,6 +227,16 @@ class _Pass:
         t0 = first_time if first_time is not None else stream_start(self.video) or 0.0
         fps = self.source.info.fps or self.source.sample_fps
         self.timeline = Timeline(t0, 1.0 / fps)
+
+
+_ROTATIONS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+def upright(image: np.ndarray, rotation: float) -> np.ndarray:
+    """The picture as a player shows it: phones store portrait video as landscape plus a rotation
+    (the display matrix; ``rotation`` is counter-clockwise degrees, as the ffmpeg CLI applies it)."""
+    code = _ROTATIONS.get(int(round(rotation)) % 360)
+    return np.ascontiguousarray(image if code is None else cv2.rotate(image, code))
 
 
 def _flush_packet(stream: av.stream.Stream) -> av.Packet:
