@@ -52,11 +52,11 @@ class Pipeline:
     def __init__(self, config: Config) -> None:
         self.config = config
         threads = config.runtime.threads
-        self.detector: Detector | None = create_detector(config.detector, threads)
+        pack = config.models.pack
+        self.detector: Detector | None = create_detector(config.detector, threads, pack)
         quality = None
-        if config.scoring.strategy == "B":
-            assert config.scoring.quality_model is not None  # the config validator guarantees it
-            quality = create_quality_model(config.scoring.quality_model, config.scoring.quality_input_size, threads)
+        if config.scoring.strategy == "B":  # the config validator guarantees a model or an engine
+            quality = create_quality_model(config.scoring, threads=threads, pack=pack)
         self.quality = quality
         self.scorer = FrameScorer(config.scoring, quality)
         self.reader = create_reader(config.ocr, threads)

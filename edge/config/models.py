@@ -43,11 +43,34 @@ class SamplingConfig(Section):
     )
 
 
+Runtime = Literal["onnxruntime", "tensorrt"]
+
+
+class ModelsConfig(Section):
+    pack: ConfigPath | None = Field(
+        None,
+        description="Model pack manifest (engines/manifest.yaml) that TensorRT engines are loaded through, "
+        "checked by sha256; needed by runtime tensorrt. Build its engines with `liveguard engines build`.",
+    )
+
+
 class DetectorConfig(Section):
     model: ConfigPath | None = Field(
         None,
         description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
         "fallback of paper §3.3 scores every frame and the evidence says so.",
+    )
+    runtime: Runtime = Field(
+        "onnxruntime",
+        description="onnxruntime: run detector.model; tensorrt: run the engine detector.engine of models.pack.",
+    )
+    engine: str | None = Field(
+        None, min_length=1, description="Name of the detector's TensorRT engine in models.pack (runtime tensorrt)."
+    )
+    fallback_to_onnxruntime: bool = Field(
+        True,
+        description="Runtime tensorrt: when the engine cannot run here (no TensorRT, built for another GPU or "
+        "TensorRT version, stale), warn and run detector.model, else the engine's source ONNX, on ONNX Runtime.",
     )
     providers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PROVIDERS),
@@ -60,6 +83,12 @@ class DetectorConfig(Section):
     )
     batch_size: int = Field(4, ge=1, le=64, description="Sampled frames per detector call.")
     input_size: int = Field(640, ge=32, description="Square detector input side (official export: 640).")
+
+    @model_validator(mode="after")
+    def _engine_for_tensorrt(self) -> DetectorConfig:
+        if self.runtime == "tensorrt" and self.engine is None:
+            raise ValueError("runtime tensorrt needs detector.engine (an engine name in models.pack)")
+        return self
 
 
 class ScoringConfig(Section):
@@ -78,6 +107,18 @@ class ScoringConfig(Section):
         None, description="EfficientNetV2 quality regressor ONNX; required by Strategy B."
     )
     quality_input_size: int = Field(224, ge=32, description="Side of the square crops fed to the regressor.")
+    quality_runtime: Runtime = Field(
+        "onnxruntime",
+        description="onnxruntime: run quality_model; tensorrt: run the engine quality_engine of models.pack.",
+    )
+    quality_engine: str | None = Field(
+        None, min_length=1, description="Name of the regressor's TensorRT engine in models.pack (runtime tensorrt)."
+    )
+    quality_fallback_to_onnxruntime: bool = Field(
+        True,
+        description="Runtime tensorrt: when the engine cannot run here, warn and run quality_model, else the "
+        "engine's source ONNX, on ONNX Runtime.",
+    )
 
     @model_validator(mode="after")
     def _weights_and_model(self) -> ScoringConfig:
@@ -85,7 +126,9 @@ class ScoringConfig(Section):
             raise ValueError(f"w_d + w_s must equal 1 (got {self.w_d} + {self.w_s})")
         if abs(self.w_d + self.w_q - 1.0) > 1e-6:
             raise ValueError(f"w_d + w_q must equal 1 (got {self.w_d} + {self.w_q})")
-        if self.strategy == "B" and self.quality_model is None:
+        if self.quality_runtime == "tensorrt" and self.quality_engine is None:
+            raise ValueError("quality_runtime tensorrt needs scoring.quality_engine (an engine name in models.pack)")
+        if self.strategy == "B" and self.quality_model is None and self.quality_runtime != "tensorrt":
             raise ValueError("strategy B needs scoring.quality_model (an EfficientNetV2 ONNX file)")
         return self
 
@@ -235,6 +278,7 @@ class Config(Section):
 
     device: DeviceConfig = DeviceConfig()
     sampling: SamplingConfig = SamplingConfig()
+    models: ModelsConfig = ModelsConfig()
     detector: DetectorConfig = DetectorConfig()
     scoring: ScoringConfig = ScoringConfig()
     selection: SelectionConfig = SelectionConfig()
@@ -242,6 +286,15 @@ class Config(Section):
     asr: AsrConfig = WhisperAsrConfig()
     fusion: FusionConfig = FusionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+
+    @model_validator(mode="after")
+    def _engines_need_a_pack(self) -> Config:
+        uses = [key for key, runtime in (("detector.runtime", self.detector.runtime),
+                                         ("scoring.quality_runtime", self.scoring.quality_runtime))
+                if runtime == "tensorrt"]
+        if uses and self.models.pack is None:
+            raise ValueError(f"{uses[0]} = tensorrt needs models.pack (the model pack manifest holding the engine)")
+        return self
 
     @model_validator(mode="after")
     def _baseline_is_one_frame(self) -> Config:

@@ -1,15 +1,16 @@
-"""D-FINE through ONNX Runtime, with the official export contract (DESIGN.md, Detector).
+"""D-FINE with the official export contract (DESIGN.md, Detector), on ONNX Runtime or TensorRT.
 
 The graph takes RGB frames plainly resized to S×S and scaled to [0, 1], plus each frame's
 (width, height); it returns ``labels``, ``boxes`` (x1, y1, x2, y2 in original pixels) and
-sigmoid ``scores`` for its top-Q (query, class) pairs. This runtime only keeps the product
-boxes above the threshold and clips them to the frame.
+sigmoid ``scores`` for its top-Q (query, class) pairs. The detector only keeps the product
+boxes above the threshold and clips them to the frame; what runs the graph is a ``Runner``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -17,13 +18,13 @@ import numpy as np
 from edge.config.models import DetectorConfig
 from edge.detect.onnx_model import (
     GraphTensor,
+    OrtRunner,
     TensorSpec,
     graph_inputs,
     graph_outputs,
     load_onnx,
     model_info,
     open_session,
-    run_batched,
     signature_problems,
 )
 from edge.detect.providers import select_providers
@@ -48,22 +49,26 @@ CONTRACT_OUTPUTS = [
 ]
 
 
-class OnnxDFineDetector:
-    """A D-FINE ONNX file (official contract) run by ONNX Runtime; see :class:`edge.detect.Detector`."""
+class Runner(Protocol):
+    """What runs a graph: an ONNX Runtime session wrapper or a TensorRT engine."""
 
-    def __init__(self, config: DetectorConfig, threads: int) -> None:
-        if config.model is None:
-            raise ValueError("OnnxDFineDetector needs config.model")
-        path = Path(config.model)
-        graph = load_onnx(path)
-        images = check_detector_signature(path, graph_inputs(graph), graph_outputs(graph), config.input_size)
+    def run(self, output_names: Sequence[str], feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]: ...
+
+
+class DFineDetector:
+    """The official D-FINE contract on any runtime; see :class:`edge.detect.Detector`.
+
+    ``runner`` runs the graph, ``model`` is its identity for evidence, ``input_dtype`` the
+    dtype of its ``images`` input.
+    """
+
+    def __init__(self, config: DetectorConfig, runner: Runner, model: ModelInfo, input_dtype: str = "float32") -> None:
         self.config = config
         self.input_size = config.input_size
-        self._input_dtype = np.dtype(images.dtype)
-        self._fixed_batch = images.fixed_batch
+        self.model = model
+        self._runner = runner
+        self._input_dtype = np.dtype(input_dtype)
         self._product_labels = np.asarray(config.product_labels, dtype=np.int64)
-        self._session = open_session(path, select_providers(config.providers), threads)
-        self.model: ModelInfo = model_info(path, graph, self._session)
 
     def detect(self, images: Sequence[np.ndarray]) -> list[Detections]:
         """Product boxes of each BGR frame, in that frame's pixels (frames may differ in size)."""
@@ -72,7 +77,7 @@ class OnnxDFineDetector:
         blob = preprocess(images, self.input_size).astype(self._input_dtype, copy=False)
         sizes = np.array([(image.shape[1], image.shape[0]) for image in images], dtype=np.int64)
         feeds = {"images": blob, "orig_target_sizes": sizes}
-        labels, boxes, scores = run_batched(self._session, feeds, OUTPUT_NAMES, self._fixed_batch)
+        labels, boxes, scores = self._runner.run(OUTPUT_NAMES, feeds)
         return [
             self._products(labels[i], boxes[i], scores[i], (int(w), int(h))) for i, (w, h) in enumerate(sizes)
         ]
@@ -87,6 +92,20 @@ class OnnxDFineDetector:
             confidence=scores[keep][visible].astype(np.float32),
             class_id=labels[keep][visible].astype(np.int64),
         )
+
+
+class OnnxDFineDetector(DFineDetector):
+    """A D-FINE ONNX file (official contract) run by ONNX Runtime."""
+
+    def __init__(self, config: DetectorConfig, threads: int, path: str | Path | None = None) -> None:
+        source = path if path is not None else config.model
+        if source is None:
+            raise ValueError("OnnxDFineDetector needs config.model or a path")
+        path = Path(source)
+        graph = load_onnx(path)
+        images = check_detector_signature(path, graph_inputs(graph), graph_outputs(graph), config.input_size)
+        session = open_session(path, select_providers(config.providers), threads)
+        super().__init__(config, OrtRunner(session, images.fixed_batch), model_info(path, graph, session), images.dtype)
 
 
 def check_detector_signature(

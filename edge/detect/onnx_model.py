@@ -187,6 +187,20 @@ def run_batched(
     return [np.concatenate(outs) for outs in zip(*parts)]
 
 
+class OrtRunner:
+    """An ONNX Runtime session behind the ``run(output_names, feeds)`` shape the models use.
+
+    A graph with a fixed batch is fed in chunks of that size (see :func:`run_batched`).
+    """
+
+    def __init__(self, session: ort.InferenceSession, fixed_batch: int | None) -> None:
+        self.session = session
+        self.fixed_batch = fixed_batch
+
+    def run(self, output_names: Sequence[str], feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return run_batched(self.session, feeds, output_names, self.fixed_batch)
+
+
 def _padded(array: np.ndarray, size: int) -> np.ndarray:
     missing = size - len(array)
     return array if missing == 0 else np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
