@@ -1,0 +1,148 @@
+"""The paper's tables as Markdown and CSV from the evaluated clips (Tables 7, 8, 9, 11, 12)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Sequence
+
+from livebench.metrics import THRESHOLDS, FieldScores, OcrStats, compare_strategies, ocr_summary, sensitivity, summarise
+
+TABLES = (7, 8, 9, 11, 12)
+
+
+def pct(v: float) -> str:
+    return f"{100 * v:.2f}%"
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        w = csv.writer(handle)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def in_clean_span(pts: float, truth: dict[str, Any]) -> bool:
+    """Is a keyframe time inside one of the truth's clean spans (sharp, frontal, fully visible)?"""
+    slack = 0.5 / truth["video"]["fps"]
+    return any(a - slack <= pts <= b + slack for a, b in truth.get("best_frames", []))
+
+
+class Tables:
+    """Collects per-clip scores and renders the tables for one detector variant."""
+
+    def __init__(self, detector: str, variants: Sequence[str]) -> None:
+        self.detector = detector
+        self.variants = list(variants)
+        self.scores: dict[str, list[FieldScores]] = {v: [] for v in variants}
+        self.scores_ocr_only: list[FieldScores] = []
+        self.ocr: dict[str, list[OcrStats]] = {v: [] for v in variants}
+        self.seconds: dict[str, list[float]] = {v: [] for v in variants}
+        self.clean: dict[str, list[bool]] = {v: [] for v in variants}
+
+    def add(self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, ocr_only: FieldScores | None) -> None:
+        self.scores[variant].append(scores)
+        self.ocr[variant].append(ocr)
+        self.seconds[variant].append(seconds)
+        self.clean[variant].append(clean)
+        if ocr_only is not None:
+            self.scores_ocr_only.append(ocr_only)
+
+    def table7(self) -> tuple[list[str], list[list[Any]]]:
+        header = ["Variable", "Threshold", "Perfect Match Rate (%)", "Corresponding Field Accuracy (%)"]
+        names = {"brand": "Brand", "product_name": "Product Name", "category": "Category"}
+        rows = [[names[r["field"]], f"{r['threshold']:.2f}", f"{100 * r['pmr']:.2f}", f"{100 * r['field_acc']:.2f}"] for r in sensitivity(self.scores["A@1"])]
+        return header, rows
+
+    def table8(self) -> tuple[list[str], list[list[Any]]]:
+        cols = [ocr_summary(self.ocr[k], self.seconds[k]) for k in ("A@1", "A@3", "A@5")]
+        header = ["Metric", "Single Frame (K = 1)", "Top-3 Frames", "Top-5 Frames"]
+        rows = [
+            ["Average Number of Characters"] + [f"{c['chars']:.1f}" for c in cols],
+            ["Average Confidence"] + [f"{c['confidence']:.4f}" for c in cols],
+            ["Average Number of High-Confidence Characters (≥ 0.8)"] + [f"{c['high_conf_chars']:.1f}" for c in cols],
+            ["Average Processing Time (s)"] + [f"{c['seconds']:.2f}" for c in cols],
+        ]
+        return header, rows
+
+    def table9(self) -> tuple[list[str], list[list[Any]]] | None:
+        if "B@1" not in self.ocr:
+            return None
+        c = compare_strategies(self.ocr["A@1"], self.ocr["B@1"])
+        n = max(c["n"], 1)
+        t_a = sum(self.seconds["A@1"]) / n
+        t_b = sum(self.seconds["B@1"]) / n
+        header = ["Metric", "Strategy A", "Strategy B"]
+        rows = [
+            ["OCR confidence of the keyframe (mean ± std)", f"{c['a_mean']:.4f} ± {c['a_std']:.4f}", f"{c['b_mean']:.4f} ± {c['b_std']:.4f}"],
+            ["Minimum OCR confidence", f"{c['a_min']:.4f}", f"{c['b_min']:.4f}"],
+            ["Proportion of high-confidence text (≥ 0.7)", pct(c["a_high"]), pct(c["b_high"])],
+            ["Average text length (characters)", f"{c['a_chars']:.1f}", f"{c['b_chars']:.1f}"],
+            ["Average processing time (s)", f"{t_a:.2f}", f"{t_b:.2f}"],
+            ["B vs A: improvement / degradation / equivalent (samples)",
+             f"{c['improved']} ({pct(c['improved'] / n)}) / {c['degraded']} ({pct(c['degraded'] / n)}) / {c['equivalent']} ({pct(c['equivalent'] / n)})", ""],
+        ]
+        return header, rows
+
+    def table11(self) -> tuple[list[str], list[list[Any]]]:
+        cols = [k for k in ("baseline", "A@1", "B@1") if k in self.scores]
+        names = {"baseline": "Baseline", "A@1": "Strategy A", "B@1": "Strategy B"}
+        sums = {k: summarise(self.scores[k]) for k in cols}
+        header = ["Metric"] + [names[k] for k in cols]
+        rows = [
+            ["Perfect Match Rate"] + [pct(sums[k]["pmr"]) for k in cols],
+            ["Product Name Recognition Accuracy"] + [pct(sums[k]["product_name_acc"]) for k in cols],
+            ["Semantic Similarity"] + [pct(sums[k]["similarity"]) for k in cols],
+            ["Brand Accuracy (≥ 0.7)"] + [pct(sums[k]["brand_acc"]) for k in cols],
+            ["Category Accuracy (≥ 0.5)"] + [pct(sums[k]["category_acc"]) for k in cols],
+            ["Keyframe in a clean span (truth)"] + [pct(sum(self.clean[k]) / max(len(self.clean[k]), 1)) for k in cols],
+        ]
+        return header, rows
+
+    def table12(self) -> tuple[list[str], list[list[Any]]]:
+        full, ocr = summarise(self.scores["A@1"]), summarise(self.scores_ocr_only)
+        header = ["Modality", "Perfect Match Rate", "Product Name Recognition Accuracy", "Semantic Similarity"]
+        rows = [
+            ["OCR only", pct(ocr["pmr"]), pct(ocr["product_name_acc"]), pct(ocr["similarity"])],
+            ["OCR+ASR", pct(full["pmr"]), pct(full["product_name_acc"]), pct(full["similarity"])],
+        ]
+        return header, rows
+
+
+TITLES = {
+    7: "Table 7. Sensitivity analysis of evaluation thresholds (Strategy A, K = 1, OCR+ASR)",
+    8: "Table 8. OCR performance under different numbers of selected frames (Strategy A)",
+    9: "Table 9. Strategy A vs Strategy B: OCR of the selected frame (§4.4)",
+    11: "Table 11. Performance comparison of frame scoring strategies (end to end)",
+    12: "Table 12. Performance comparison of modality combinations (Strategy A, K = 1)",
+}
+
+
+def render(tables: Tables, wanted: Sequence[int], out: Path, notes: dict[int, str]) -> str:
+    """Markdown for one detector variant; writes ``table<N>[_<detector>].csv`` into ``out``."""
+    parts = []
+    for n in wanted:
+        made = getattr(tables, f"table{n}")()
+        parts.append(f"### {TITLES[n]}\n")
+        if made is None:
+            parts.append(notes.get(n, "not run") + "\n")
+            continue
+        header, rows = made
+        parts.append(md_table(header, rows) + "\n")
+        if notes.get(n):
+            parts.append(notes[n] + "\n")
+        write_csv(out / f"table{n}_{safe(tables.detector)}.csv", header, rows)
+    return "\n".join(parts)
+
+
+def safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
+
+
+__all__ = ["TABLES", "THRESHOLDS", "Tables", "in_clean_span", "md_table", "render", "write_csv"]

@@ -1,0 +1,255 @@
+"""The shared per-clip work behind every table: one decode, one ASR pass, one OCR per frame.
+
+For each clip the sampled frames and the audio are decoded once (``edge.sources.VideoFile``) and the
+audio transcribed once; each detector variant detects every sampled frame once and each scoring
+strategy scores them once; selection runs the runtime's own ``KeyframePool`` for every configuration
+(Baseline, A with K = 1, 3, 5, B with K = 1); OCR runs once per distinct keyframe (a cache keyed by
+frame index, the product flags recomputed per detector); evidence and fusion are the runtime's
+(``build_evidence``, ``create_fusion``). So a configuration's result equals what ``Pipeline.run`` gives
+with that configuration (a test checks it), at a fraction of the cost.
+
+Detector variants: ``none`` (the whole-frame fallback, the shipped default), a D-FINE ONNX path, or
+``oracle``: the truth boxes at confidence 1, an upper bound that isolates selection from detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from edge.asr import create_transcriber, merge_transcripts
+from edge.config import Config, config_hash, parse_config
+from edge.detect import create_detector
+from edge.evidence import StreamInfo, build_evidence, encode_jpeg
+from edge.fusion import create_fusion
+from edge.ocr import create_reader, fuse_ocr_lines
+from edge.ocr.rapid import in_product
+from edge.score import FrameScorer
+from edge.score.quality import create_quality_model
+from edge.select import KeyframePool, min_spacing
+from edge.sources import VideoFile
+from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, OcrLine, Transcript
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One frame-selection configuration of the experiments."""
+
+    key: str
+    strategy: str  # baseline | A | B
+    top_k: int
+
+
+VARIANTS = (Variant("baseline", "baseline", 1), Variant("A@1", "A", 1), Variant("A@3", "A", 3), Variant("A@5", "A", 5), Variant("B@1", "B", 1))
+ORACLE = "oracle"
+NO_DETECTOR = "none"
+
+
+@dataclass
+class Outcome:
+    """What one configuration produced on one clip."""
+
+    clip: str
+    detector: str
+    variant: str
+    keyframes: list[int]  # sampled-frame indices
+    pts: list[float]
+    scores: list[float]
+    result: dict[str, Any]
+    result_ocr_only: dict[str, Any]
+    ocr_lines: list[Any]  # fused lines
+    seconds: float  # decode + detect + score + OCR of its keyframes (sequential sum)
+    evidence_bytes: int
+
+
+@dataclass
+class ClipRun:
+    """Everything evaluated on one clip."""
+
+    clip: str
+    truth: dict[str, Any]
+    sampled: int
+    frame_pts: list[float]
+    transcript: Transcript
+    timings: dict[str, float]
+    outcomes: list[Outcome] = field(default_factory=list)
+    score_series: dict[str, list[float]] = field(default_factory=dict)  # "<detector>/<strategy>" -> totals
+    thumbnails: dict[str, np.ndarray] = field(default_factory=dict)  # "<detector>/<variant>" -> first keyframe image
+
+
+class OracleDetector:
+    """Truth boxes as detections (confidence 1): frames whose product face a person would annotate."""
+
+    def __init__(self, truth: dict[str, Any]) -> None:
+        self.fps = truth["video"]["fps"]
+        self.frames = truth["frames"]
+
+    def detect_at(self, pts: float) -> Detections:
+        i = min(max(int(round(pts * self.fps)), 0), len(self.frames) - 1)
+        f = self.frames[i]
+        if not f["box"] or f["in_frame"] < 0.6 or f["occluded"] > 0.6:
+            return Detections.empty()
+        return Detections(np.asarray([f["box"]], np.float32), np.ones(1, np.float32), np.zeros(1, np.int64))
+
+
+class Evaluator:
+    """Loads every model once; :meth:`run_clip` evaluates one clip under every configuration."""
+
+    def __init__(
+        self, base: dict[str, Any], detectors: list[str], quality_model: Path | None = None,
+        log: Callable[[str], None] = lambda m: None,
+    ) -> None:
+        self.base = base
+        self.config = parse_config(base, "<evaluation>")
+        cfg = self.config
+        threads = cfg.runtime.threads
+        self.detectors: dict[str, Any] = {}
+        for name in detectors:
+            if name in (NO_DETECTOR, ORACLE):
+                self.detectors[name] = None
+            else:
+                det_cfg = parse_config({**base, "detector": {**base.get("detector", {}), "model": str(name)}}).detector
+                self.detectors[name] = create_detector(det_cfg, threads)
+        self.quality_model = quality_model
+        self.quality = create_quality_model(quality_model, cfg.scoring.quality_input_size, threads) if quality_model else None
+        self.scorers = {"A": FrameScorer(self._config("A", 1).scoring)}
+        if self.quality is not None:
+            self.scorers["B"] = FrameScorer(self._config("B", 1).scoring, self.quality)
+        self.variants = [v for v in VARIANTS if v.strategy != "B" or self.quality is not None]
+        self.reader = create_reader(cfg.ocr, threads)
+        self.transcriber = create_transcriber(cfg.asr, threads)
+        self.fuse = create_fusion(cfg.fusion)
+        self.log = log
+
+    def _config(self, strategy: str, top_k: int, detector: str | None = None) -> Config:
+        data = json.loads(json.dumps(self.base))
+        data.setdefault("scoring", {})["strategy"] = strategy
+        data.setdefault("selection", {})["top_k"] = top_k
+        if strategy == "B" and self.quality_model is not None:
+            data["scoring"]["quality_model"] = str(self.quality_model)
+        if detector not in (None, NO_DETECTOR, ORACLE):
+            data.setdefault("detector", {})["model"] = str(detector)
+        return parse_config(data, "<evaluation>")
+
+    def run_clip(self, video: Path, truth: dict[str, Any], keep_thumbnails: bool = False) -> ClipRun:
+        cfg = self.config
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        frames: list[Frame] = []
+        chunks: list[AudioChunk] = []
+        with VideoFile(video, cfg.sampling.fps, audio_chunk_seconds=getattr(cfg.asr, "chunk_seconds", 30.0)) as source:
+            for item in source:
+                (chunks if isinstance(item, AudioChunk) else frames).append(item)
+            info, decode_errors = source.info, source.decode_errors
+        timings["decode"] = time.perf_counter() - started
+        t0 = time.perf_counter()
+        parts = [self.transcriber.transcribe(c.samples, c.start) for c in chunks] if self.transcriber else []
+        transcript = merge_transcripts(parts)
+        timings["asr"] = time.perf_counter() - t0
+        stream = StreamInfo(
+            id=video.stem, source=video.name, video_codec=info.video_codec, audio_codec=info.audio_codec,
+            width=info.width, height=info.height, decode_errors=decode_errors,
+        )
+        run = ClipRun(truth.get("clip_id", video.stem), truth, len(frames), [f.pts for f in frames], transcript, timings)
+        ocr_cache: dict[int, tuple[list[OcrLine], float]] = {}
+
+        def read(frame: Frame) -> tuple[list[OcrLine], float]:
+            if frame.index not in ocr_cache:
+                t = time.perf_counter()
+                lines = self.reader.read(frame, None)
+                ocr_cache[frame.index] = (lines, time.perf_counter() - t)
+            return ocr_cache[frame.index]
+
+        window = (0.0, max(frames[-1].pts if frames else 0.0, info.duration or 0.0))
+        for det_name, detector in self.detectors.items():
+            t = time.perf_counter()
+            if det_name == ORACLE:
+                oracle = OracleDetector(truth)
+                detections = [oracle.detect_at(f.pts) for f in frames]
+            elif detector is None:
+                detections = [Detections.empty() for _ in frames]
+            else:
+                detections = []
+                batch = cfg.detector.batch_size
+                for s in range(0, len(frames), batch):
+                    detections += detector.detect([f.image for f in frames[s : s + batch]])
+            detect_s = time.perf_counter() - t
+            timings[f"detect[{det_name}]"] = detect_s
+            scores: dict[str, list[FrameScore]] = {}
+            score_s: dict[str, float] = {}
+            for strategy, scorer in self.scorers.items():
+                t = time.perf_counter()
+                scores[strategy] = [scorer.score(f, d) for f, d in zip(frames, detections)]
+                score_s[strategy] = time.perf_counter() - t
+                timings[f"score[{det_name}/{strategy}]"] = score_s[strategy]
+                run.score_series[f"{det_name}/{strategy}"] = [s.total for s in scores[strategy]]
+            boxes_known = det_name != NO_DETECTOR
+            for variant in self.variants:
+                keyframes, select_s = self._select(variant, frames, detections, scores, detect_s, score_s)
+                ocr_lines, ocr_s = [], 0.0
+                for kf in keyframes:
+                    lines, seconds = read(kf.frame)
+                    ocr_s += seconds
+                    products = kf.detections if boxes_known else None
+                    ocr_lines += [_with_flag(line, in_product(line.box, products)) for line in lines]
+                fused = fuse_ocr_lines(ocr_lines, cfg.ocr.fuse_similarity)
+                vcfg = self._config(variant.strategy, variant.top_k, det_name)
+                jpegs = [encode_jpeg(kf.frame.image) for kf in keyframes]
+                evidence = build_evidence(
+                    config=vcfg, config_hash=config_hash(vcfg), stream=stream, window=window, sampled_frames=len(frames),
+                    d_min=min_spacing(len(frames), variant.top_k, cfg.selection.spacing_divisor), keyframes=keyframes,
+                    jpeg_sha256=[hashlib.sha256(j).hexdigest() for j in jpegs], ocr_lines=fused, raw_ocr_lines=len(ocr_lines),
+                    transcript=transcript, models=self._models(det_name, variant.strategy),
+                )
+                result = self.fuse(evidence)
+                silent = dict(evidence, asr={**evidence["asr"], "text": "", "segments": []})
+                run.outcomes.append(
+                    Outcome(
+                        run.clip, det_name, variant.key, [kf.frame.index for kf in keyframes], [kf.frame.pts for kf in keyframes],
+                        [kf.score.total for kf in keyframes], result, self.fuse(silent), fused,
+                        timings["decode"] + select_s + ocr_s, len(json.dumps(evidence, ensure_ascii=False).encode()),
+                    )
+                )
+                if keep_thumbnails and keyframes:
+                    run.thumbnails[f"{det_name}/{variant.key}"] = keyframes[0].frame.image
+        timings["ocr"] = sum(s for _, s in ocr_cache.values())
+        timings["ocr_frames"] = len(ocr_cache)
+        timings["total"] = time.perf_counter() - started
+        return run
+
+    def _select(self, variant, frames, detections, scores, detect_s, score_s) -> tuple[list[Keyframe], float]:
+        """The runtime's streaming selection for ``variant``; returns keyframes and the seconds it cost."""
+        if variant.strategy == "baseline":  # the last frame; only it is detected and scored
+            pool = KeyframePool("baseline", 1)
+            for f in frames:
+                pool.offer(f, FrameScore(f.index, f.pts, 0.0, 0.0), Detections.empty())
+            kept = pool.select()
+            last = frames.index(kept[0].frame) if kept else None
+            if last is None:
+                return [], 0.0
+            kf = Keyframe(frames[last], scores["A"][last], detections[last])
+            per_frame = (detect_s + score_s["A"]) / max(len(frames), 1)
+            return [kf], per_frame
+        pool = KeyframePool("best", variant.top_k, self.config.selection.spacing_divisor)
+        for f, d, s in zip(frames, detections, scores[variant.strategy]):
+            pool.offer(f, s, d)
+        return pool.select(), detect_s + score_s[variant.strategy]
+
+    def _models(self, detector: str, strategy: str) -> dict[str, Any]:
+        det = self.detectors.get(detector)
+        return {
+            "detector": det.model if det is not None else None,
+            "quality": self.quality.model if (self.quality is not None and strategy == "B") else None,
+            "ocr": self.reader.model,
+            "asr": self.transcriber.model if self.transcriber else None,
+        }
+
+
+def _with_flag(line: OcrLine, flag: bool | None) -> OcrLine:
+    return OcrLine(line.text, line.confidence, line.box, line.frame_index, flag)
