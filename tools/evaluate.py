@@ -68,9 +68,18 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
                                + [truth[f] for f in ("brand", "product_name", "category")])
             for o in run.outcomes:
                 scores = score_fields(o.result, truth, similarity)
-                ocr_only = score_fields(o.result_ocr_only, truth, similarity) if o.variant == "A@1" else None
+                modalities = {}
+                if o.variant == "A@1":
+                    modalities["OCR only"] = score_fields(o.result_ocr_only, truth, similarity)
+                    if o.result_ocr_vl is None:
+                        modalities["OCR+ASR"] = scores
+                    else:
+                        similarity.prepare([r.get(f) for r in (o.result_ocr_asr, o.result_ocr_vl) for f in ("brand", "product_name", "category")])
+                        modalities["OCR+ASR"] = score_fields(o.result_ocr_asr, truth, similarity)
+                        modalities["OCR+Qwen-VL"] = score_fields(o.result_ocr_vl, truth, similarity)
+                        modalities["Full framework (OCR+ASR+VL)"] = scores
                 clean = any(in_clean_span(t, truth) for t in o.pts)
-                tables[o.detector].add(o.variant, scores, OcrStats.of(o.ocr_lines), o.seconds, clean, ocr_only)
+                tables[o.detector].add(o.variant, scores, OcrStats.of(o.ocr_lines), o.seconds, clean, modalities)
                 per_clip_rows.append([
                     run.clip, o.detector if o.detector in (NO_DETECTOR, ORACLE) else safe(o.detector), o.variant,
                     " ".join(map(str, o.keyframes)), " ".join(f"{t:.2f}" for t in o.pts), int(clean),
@@ -83,17 +92,23 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
             if args.plots:
                 for d in detectors:
                     clip_plot(run, d, out / "plots" / f"{run.clip}_{safe(d)}.png")
+            if n % args.checkpoint == 0 and n < len(clips):  # a readable report while a long run goes on
+                write_outputs(args, manifest, clips[:n], evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
             a1 = next(o for o in run.outcomes if o.variant == "A@1" and o.detector == detectors[0])
             log(f"[{n}/{len(clips)}] {run.clip} {run.timings['total']:.1f} s  A@1 -> {a1.result.get('brand')!r} {a1.result.get('product_name')!r} "
                 f"(truth {truth['brand']!r} {truth['product_name']!r})")
-    with (out / "per_clip.csv").open("w", newline="", encoding="utf-8") as handle:
+    write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
+    return out / "report.md"
+
+
+def write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, wall, per_clip_rows) -> None:
+    with (args.out / "per_clip.csv").open("w", newline="", encoding="utf-8") as handle:
         w = csv.writer(handle)
         w.writerow(["clip", "detector", "config", "keyframes", "pts", "clean_span", "brand", "product_name", "category",
                     "sim_brand", "sim_product_name", "sim_category", "seconds", "evidence_bytes"])
         w.writerows(per_clip_rows)
-    wall = time.perf_counter() - started
-    (out / "report.md").write_text(report(args, manifest, clips, evaluator, similarity, tables, totals, wall), encoding="utf-8")
-    return out / "report.md"
+    text = report(args, manifest, clips, evaluator, similarity, tables, totals, wall)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
 
 
 def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -> str:
@@ -118,13 +133,16 @@ def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -
         "absolute values are not comparable with its tables, trends are.",
         f"- Runtime: sampling {cfg.sampling.fps} fps, OCR {evaluator.reader.model.name}, ASR "
         f"{evaluator.transcriber.model.name if evaluator.transcriber else 'none'}, fusion `{cfg.fusion.engine}` "
-        "(deterministic local rules; the paper fuses with Qwen-Plus).",
+        f"(mode `{cfg.fusion.mode}`; the paper fuses with Qwen-Plus).",
         "- Detector: " + ", ".join(DETECTOR_LABEL.get(d, f"D-FINE `{d}`") for d in tables) + ".",
         "- Strategy B: " + (f"quality regressor {quality}." if quality else
                             "**not run** — no quality regressor ships; pass `--quality-model X.onnx` (the Strategy B column of "
                             "Table 11 and Table 9 appear then)."),
-        "- VL (Qwen-VL): **not run** — this build has no VL endpoint to configure (no `vl` section in `edge.config`), "
-        "so Table 12's OCR+VL and full-framework rows are absent; OCR+ASR is this build's full framework.",
+        (f"- VL: `{cfg.fusion.vl.model}` on the best product crop; fusion mode `{cfg.fusion.mode}` (`{cfg.fusion.cloud.model}`)."
+         if evaluator.vl is not None else
+         "- VL (Qwen-VL): **not run** — no VL endpoint configured (`fusion.vl.enabled` is off; it needs `fusion.mode: direct` "
+         "and an API key, given with `--config`), so Table 12's OCR+VL and full-framework rows are absent; OCR+ASR is the full "
+         "framework here."),
         f"- Time: {wall:.0f} s wall for the whole evaluation on {platform.machine()} "
         f"({totals.get('decode', 0):.0f} s decoding, {totals.get('asr', 0):.0f} s ASR, {totals.get('ocr', 0):.0f} s OCR of "
         f"{int(totals.get('ocr_frames', 0))} distinct keyframes). Processing times in the tables are per clip, summed "
@@ -162,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--bge-m3", type=Path, default=None, help="BGE-M3 ONNX file or folder (model.onnx + tokenizer.json)")
     ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML to start from (default: built-in defaults)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N clips")
+    ap.add_argument("--checkpoint", type=int, default=10, help="rewrite the report every N clips (default 10)")
     ap.add_argument("--command", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not (args.dataset / "manifest.json").is_file():

@@ -41,18 +41,18 @@ class Tables:
         self.detector = detector
         self.variants = list(variants)
         self.scores: dict[str, list[FieldScores]] = {v: [] for v in variants}
-        self.scores_ocr_only: list[FieldScores] = []
+        self.modalities: dict[str, list[FieldScores]] = {}  # Table 12 rows (Strategy A, K = 1)
         self.ocr: dict[str, list[OcrStats]] = {v: [] for v in variants}
         self.seconds: dict[str, list[float]] = {v: [] for v in variants}
         self.clean: dict[str, list[bool]] = {v: [] for v in variants}
 
-    def add(self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, ocr_only: FieldScores | None) -> None:
+    def add(self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, modalities: dict[str, FieldScores]) -> None:
         self.scores[variant].append(scores)
         self.ocr[variant].append(ocr)
         self.seconds[variant].append(seconds)
         self.clean[variant].append(clean)
-        if ocr_only is not None:
-            self.scores_ocr_only.append(ocr_only)
+        for name, value in modalities.items():
+            self.modalities.setdefault(name, []).append(value)
 
     def table7(self) -> tuple[list[str], list[list[Any]]]:
         header = ["Variable", "Threshold", "Perfect Match Rate (%)", "Corresponding Field Accuracy (%)"]
@@ -106,12 +106,11 @@ class Tables:
         return header, rows
 
     def table12(self) -> tuple[list[str], list[list[Any]]]:
-        full, ocr = summarise(self.scores["A@1"]), summarise(self.scores_ocr_only)
         header = ["Modality", "Perfect Match Rate", "Product Name Recognition Accuracy", "Semantic Similarity"]
-        rows = [
-            ["OCR only", pct(ocr["pmr"]), pct(ocr["product_name_acc"]), pct(ocr["similarity"])],
-            ["OCR+ASR", pct(full["pmr"]), pct(full["product_name_acc"]), pct(full["similarity"])],
-        ]
+        rows = []
+        for name, clips in self.modalities.items():
+            s = summarise(clips)
+            rows.append([name, pct(s["pmr"]), pct(s["product_name_acc"]), pct(s["similarity"])])
         return header, rows
 
 

@@ -27,7 +27,7 @@ from edge.asr import create_transcriber, merge_transcripts
 from edge.config import Config, config_hash, parse_config
 from edge.detect import create_detector
 from edge.evidence import StreamInfo, build_evidence, encode_jpeg
-from edge.fusion import create_fusion
+from edge.fusion import create_fusion, create_vl_reader
 from edge.ocr import create_reader, fuse_ocr_lines
 from edge.ocr.rapid import in_product
 from edge.score import FrameScorer
@@ -61,11 +61,13 @@ class Outcome:
     keyframes: list[int]  # sampled-frame indices
     pts: list[float]
     scores: list[float]
-    result: dict[str, Any]
+    result: dict[str, Any]  # every modality configured (OCR + ASR, + VL when enabled)
     result_ocr_only: dict[str, Any]
     ocr_lines: list[Any]  # fused lines
     seconds: float  # decode + detect + score + OCR of its keyframes (sequential sum)
     evidence_bytes: int
+    result_ocr_asr: dict[str, Any] | None = None  # only when VL ran: the ablations of Table 12
+    result_ocr_vl: dict[str, Any] | None = None
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Evaluator:
         self.reader = create_reader(cfg.ocr, threads)
         self.transcriber = create_transcriber(cfg.asr, threads)
         self.fuse = create_fusion(cfg.fusion)
+        self.vl = create_vl_reader(cfg.fusion)  # None unless fusion.vl.enabled (direct mode, an endpoint)
         self.log = log
 
     def _config(self, strategy: str, top_k: int, detector: str | None = None) -> Config:
@@ -158,6 +161,7 @@ class Evaluator:
         )
         run = ClipRun(truth.get("clip_id", video.stem), truth, len(frames), [f.pts for f in frames], transcript, timings)
         ocr_cache: dict[int, tuple[list[OcrLine], float]] = {}
+        vl_cache: dict[tuple[int, ...], dict[str, Any]] = {}
 
         def read(frame: Frame) -> tuple[list[OcrLine], float]:
             if frame.index not in ocr_cache:
@@ -207,13 +211,21 @@ class Evaluator:
                     jpeg_sha256=[hashlib.sha256(j).hexdigest() for j in jpegs], ocr_lines=fused, raw_ocr_lines=len(ocr_lines),
                     transcript=transcript, models=self._models(det_name, variant.strategy),
                 )
+                vl = None
+                if self.vl is not None:
+                    key = tuple(kf.frame.index for kf in keyframes) + (hash(det_name),)
+                    vl = vl_cache[key] if key in vl_cache else vl_cache.setdefault(key, self.vl(keyframes))
+                    evidence = dict(evidence, vl=vl)
                 result = self.fuse(evidence)
-                silent = dict(evidence, asr={**evidence["asr"], "text": "", "segments": []})
+                silent = dict(evidence, asr={**evidence["asr"], "text": "", "segments": []}, vl=None)
+                ablations = {}
+                if vl is not None:
+                    ablations = {"result_ocr_asr": self.fuse(dict(evidence, vl=None)), "result_ocr_vl": self.fuse(dict(silent, vl=vl))}
                 run.outcomes.append(
                     Outcome(
                         run.clip, det_name, variant.key, [kf.frame.index for kf in keyframes], [kf.frame.pts for kf in keyframes],
                         [kf.score.total for kf in keyframes], result, self.fuse(silent), fused,
-                        timings["decode"] + select_s + ocr_s, len(json.dumps(evidence, ensure_ascii=False).encode()),
+                        timings["decode"] + select_s + ocr_s, len(json.dumps(evidence, ensure_ascii=False).encode()), **ablations,
                     )
                 )
                 if keep_thumbnails and keyframes:
