@@ -61,6 +61,22 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_config_check)
     schema = config_commands.add_parser("schema", help="print the configuration's JSON Schema (for editors)")
     schema.set_defaults(handler=_config_schema)
+
+    engines = commands.add_parser("engines", help="list the model pack, or build its TensorRT engines on this box")
+    engines_commands = engines.add_subparsers(dest="engines_command", required=True)
+    for name, handler, text in (
+        ("list", _engines_list, "each model of the pack and whether it can run here (ok, missing, stale, foreign)"),
+        ("build", _engines_build, "build the engines that are missing, stale or built for another GPU/TensorRT"),
+    ):
+        sub = engines_commands.add_parser(name, help=text)
+        sub.add_argument("--pack", metavar="FILE", help="model pack manifest (default: models.pack of --config, "
+                         "else engines/manifest.yaml)")
+        sub.add_argument("--config", "-c", metavar="FILE", help="configuration whose models.pack to use")
+        sub.set_defaults(handler=handler)
+        if name == "build":
+            sub.add_argument("names", nargs="*", metavar="NAME", help="only these engines")
+            sub.add_argument("--force", action="store_true", help="rebuild even engines that are up to date")
+            sub.add_argument("--workspace-mb", type=int, default=2048, help="TensorRT builder workspace (MiB)")
     return parser
 
 
@@ -226,3 +242,56 @@ def _config_schema(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _pack_path(args: argparse.Namespace) -> Path:
+    from edge.config import load_config
+    from edge.engines import DEFAULT_PACK
+
+    if args.pack:
+        return Path(args.pack)
+    if args.config:
+        pack = load_config(args.config).models.pack
+        if pack is not None:
+            return pack
+    return DEFAULT_PACK
+
+
+def _engines_list(args: argparse.Namespace) -> int:
+    from edge.engines import ModelPack, file_status
+    from edge.engines.target import engine_status
+    from edge.errors import ModelError
+
+    pack = ModelPack.load(_pack_path(args))
+    if not pack.entries:
+        print(f"{pack.path}: no models")
+        return 0
+    for entry in pack.entries:
+        try:
+            status = engine_status(pack, entry) if entry.format == "tensorrt" else file_status(pack, entry)
+        except ModelError as exc:  # no TensorRT or GPU here: the file checks still hold
+            status = file_status(pack, entry)
+            if status.usable:
+                status = type(status)(entry.name, "foreign", f"cannot run here: {exc.message}")
+        built = f" [{entry.tensorrt.describe()}]" if entry.tensorrt else ""
+        reason = f": {status.reason}" if status.reason else ""
+        print(f"{entry.name:<24} {entry.role:<8} {entry.format:<8} {entry.precision:<5} {entry.file}  "
+              f"{status.state}{reason}{built}")
+    return 0
+
+
+def _engines_build(args: argparse.Namespace) -> int:
+    from edge.engines import ModelPack
+    from edge.engines.build import build_pack_engine, engines_to_build
+
+    pack = ModelPack.load(_pack_path(args))
+    todo = engines_to_build(pack, args.names or None, args.force)
+    if not todo:
+        print(f"{pack.path}: every engine is up to date for this box")
+        return 0
+    for status in todo:
+        print(f"building {status.name} ({status.state}{': ' + status.reason if status.reason else ''}) ...", flush=True)
+        result = build_pack_engine(pack, pack.get(status.name), workspace_mb=args.workspace_mb)
+        pack.save()  # after each engine: a later failure keeps the earlier builds
+        print(f"built {result.entry.file} in {result.seconds:.0f} s for {result.entry.tensorrt.describe()}")  # type: ignore[union-attr]
+    return 0

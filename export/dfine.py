@@ -17,6 +17,7 @@ from torch import nn
 from transformers import DFineConfig, DFineForObjectDetection, HGNetV2Config
 
 from export import torchscript_onnx_export
+from export.simplify import check_and_simplify
 
 INPUT_NAMES = ["images", "orig_target_sizes"]
 OUTPUT_NAMES = ["labels", "boxes", "scores"]
@@ -60,13 +61,15 @@ def export_dfine(
     input_size: int = 640,
     opset: int = DEFAULT_OPSET,
     num_top_queries: int | None = None,
+    simplify: bool = True,
 ) -> Path:
     """Write ``model`` to ``path`` as ONNX with the official contract; returns the path.
 
     Fixed ``input_size``² input, dynamic batch, top-``num_top_queries`` (default: the model's
     query count, 300 for the released models). Opset 17 keeps LayerNormalization as one node
-    (FP16 accuracy); opset 16 reproduces the official export. ``model``'s train/eval mode is
-    restored afterwards.
+    (FP16 accuracy); opset 16 reproduces the official export. The file is checked with
+    ``onnx.checker`` and simplified (:func:`export.simplify.check_and_simplify`). ``model``'s
+    train/eval mode is restored afterwards.
     """
     if opset not in SUPPORTED_OPSETS:
         raise ValueError(f"opset must be one of {SUPPORTED_OPSETS}, got {opset}")
@@ -94,7 +97,64 @@ def export_dfine(
             )
     finally:
         model.train(was_training)
-    return path
+    return check_and_simplify(path, simplify)
+
+
+def load_dfine(checkpoint: str | Path) -> DFineForObjectDetection:
+    """A ``transformers`` D-FINE checkpoint directory (``config.json`` + weights), in eval mode.
+
+    Fine-tuned with ``transformers``, or converted from an official D-FINE ``.pth`` with
+    ``transformers``' own conversion script (``convert_d_fine_original_pytorch_checkpoint_to_hf.py``).
+    """
+    checkpoint = Path(checkpoint)
+    if not (checkpoint / "config.json").is_file():
+        raise FileNotFoundError(f"{checkpoint}: not a transformers checkpoint directory (no config.json)")
+    model = DFineForObjectDetection.from_pretrained(str(checkpoint))
+    return model.eval()
+
+
+def dfine_n_config(num_labels: int = 2) -> DFineConfig:
+    """D-FINE-N's architecture (HGNetV2-B0, 2 feature levels, 3 decoder layers; ~3.7 M parameters).
+
+    The layout ``transformers``' conversion gives the released N model; used at random
+    initialisation for CPU latency figures of a realistically sized detector.
+    """
+    backbone = HGNetV2Config(
+        hidden_sizes=[128, 256, 512, 1024],
+        stem_channels=[3, 16, 16],
+        stage_in_channels=[16, 64, 256, 512],
+        stage_mid_channels=[16, 32, 64, 128],
+        stage_out_channels=[64, 256, 512, 1024],
+        stage_num_blocks=[1, 1, 2, 1],
+        stage_downsample=[False, True, True, True],
+        stage_light_block=[False, False, True, True],
+        stage_kernel_size=[3, 3, 5, 5],
+        stage_numb_of_layers=[3, 3, 3, 3],
+        depths=[1, 1, 2, 1],
+        embedding_size=16,
+        layer_type="basic",
+        use_learnable_affine_block=True,
+        out_indices=[3, 4],  # type: ignore[call-arg]  # taken through **kwargs
+    )
+    return DFineConfig(
+        backbone_config=backbone,
+        num_labels=num_labels,  # type: ignore[call-arg]  # taken through **kwargs
+        num_queries=300,
+        num_feature_levels=2,
+        feat_strides=[16, 32],
+        encoder_in_channels=[512, 1024],
+        encode_proj_layers=[1],
+        encoder_hidden_dim=128,
+        encoder_ffn_dim=512,
+        d_model=128,
+        decoder_in_channels=[128, 128],
+        decoder_ffn_dim=512,
+        decoder_n_points=[6, 6],
+        decoder_layers=3,
+        depth_mult=0.5,
+        hidden_expansion=0.34,
+        max_num_bins=32,
+    )
 
 
 def tiny_dfine_config(num_labels: int = 2, num_queries: int = 100, hidden_dim: int = 32) -> DFineConfig:

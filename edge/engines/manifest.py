@@ -177,7 +177,7 @@ class ModelPack:
             "# LiveGuard model pack (liveguard.modelpack/1): every model the edge loads, with its identity.\n"
             "# Written by `python -m export ...` and `liveguard engines build`; files are relative to this folder.\n"
         )
-        body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120)
+        body = yaml.dump(document, Dumper=_ManifestDumper, sort_keys=False, allow_unicode=True, width=120)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest-", suffix=".yaml")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(header + body)
@@ -244,6 +244,18 @@ def file_status(pack: ModelPack, entry: PackEntry) -> EntryStatus:
                 f"built from {source.file} with sha256 {recorded}…, which is now {(source.sha256 or '?')[:12]}…",
             )
     return EntryStatus(entry.name, "ok")
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Lists of scalars (shapes) on one line; everything else in block style."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
+    flow = all(isinstance(item, (int, float, str)) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
+
+
+_ManifestDumper.add_representer(list, _represent_list)
 
 
 def signature_of(tensors: Iterable[Any]) -> list[TensorSignature]:
