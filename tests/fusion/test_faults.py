@@ -106,7 +106,7 @@ def test_429_without_retry_after_backs_off_then_succeeds(engine_for, window):
     assert result["engine"] == "qwen-plus" and len(server.requests) == 3
     assert len(result["failures"]) == 2 and all("HTTP 429" in f and "then retried" in f for f in result["failures"])
     # exponential with jitter: step n waits between half and all of base·2^(n-1)
-    assert 0.025 <= server.gaps()[0] < 0.05 + 0.2 and 0.05 <= server.gaps()[1] < 0.1 + 0.2
+    assert 0.025 <= server.gaps()[0] < 0.05 + 0.5 and 0.05 <= server.gaps()[1] < 0.1 + 0.5
     assert elapsed < RETRY["max_wait_s"] + 1.0
 
 
@@ -274,3 +274,20 @@ def test_answer_support_is_limited_to_modalities_the_evidence_has(engine_for, wi
     with ChatServer([Step(200, completion(json.dumps(claims)))]) as server:
         result, _ = fuse_timed(engine_for(server.base_url), window)
     assert result["support"]["brand"] == ["ocr"]  # no VL in this window; duplicates and case forgiven
+
+
+def test_retry_after_as_an_http_date(engine_for, window):
+    from email.utils import formatdate
+
+    soon = formatdate(time.time() + 2, usegmt=True)  # whole seconds: waits about 1 to 2 s
+    steps = [Step(503, "busy", {"Retry-After": soon}), Step(200, completion(json.dumps(GOOD)))]
+    with ChatServer(steps) as server:
+        result, _ = fuse_timed(engine_for(server.base_url, max_wait_s=3.0), window)
+    assert result["engine"] == "qwen-plus" and 0.9 <= server.gaps()[0] <= 2.5
+
+
+@pytest.mark.parametrize("value, seconds", [("3", 3.0), ("0", 0.0), ("-5", 0.0), ("soon", None), ("", None), ("nan", None)])
+def test_retry_after_values(value, seconds):
+    from edge.fusion.client import _retry_after
+
+    assert _retry_after(value) == seconds
