@@ -240,8 +240,6 @@ def _config_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def _pack_path(args: argparse.Namespace) -> Path:
@@ -295,3 +293,7 @@ def _engines_build(args: argparse.Namespace) -> int:
         pack.save()  # after each engine: a later failure keeps the earlier builds
         print(f"built {result.entry.file} in {result.seconds:.0f} s for {result.entry.tensorrt.describe()}")  # type: ignore[union-attr]
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
