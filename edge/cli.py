@@ -240,8 +240,6 @@ def _config_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def _pack_path(args: argparse.Namespace) -> Path:
     from edge.config import load_config
     from edge.engines import DEFAULT_PACK
