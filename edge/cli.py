@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from edge import __version__
 from edge.errors import ConfigError, LiveGuardError
@@ -107,23 +107,36 @@ def _run(args: argparse.Namespace) -> int:
     evidence_dir = Path(args.evidence) if args.evidence else None
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
-    status = 0
-    for video in args.videos:
-        try:
-            outcome = _run_one(pipeline, video)
-        except LiveGuardError as exc:  # this input failed; the others still run
-            if args.debug:
-                raise
-            print(f"liveguard: error: {exc}", file=sys.stderr)
-            status = exc.exit_code
-            continue
+
+    def produce(video: str) -> dict[str, Any]:
+        outcome = _run_one(pipeline, video)
         result = dict(outcome.result)
         if args.timings:
             result["timings"] = outcome.timings
         if evidence_dir is not None:
             _save_evidence(evidence_dir, outcome)
+        return result
+
+    return _each_input(args.videos, produce, args.debug)
+
+
+def _each_input(inputs: Sequence[str], produce: Callable[[str], dict[str, Any]], debug: bool) -> int:
+    """One result line per input on stdout; a failed input is one error line and does not stop the others.
+
+    Returns the exit status of the last failed input, 0 if none failed.
+    """
+    status = 0
+    for name in inputs:
+        try:
+            result = produce(name)
+        except LiveGuardError as exc:
+            if debug:
+                raise
+            print(f"liveguard: error: {exc}", file=sys.stderr)
+            status = exc.exit_code
+            continue
         for failure in result.get("failures", []):
-            print(f"liveguard: warning: {video}: {failure}", file=sys.stderr)
+            print(f"liveguard: warning: {name}: {failure}", file=sys.stderr)
         print(json.dumps(result, ensure_ascii=False), flush=True)
     return status
 
@@ -182,25 +195,12 @@ def _fuse(args: argparse.Namespace) -> int:
     if args.mode:
         fusion_config = fusion_config.model_copy(update={"mode": args.mode})
     fuse = create_fusion(fusion_config)
-    status = 0
     try:
-        for path in args.evidence:
-            try:
-                result = _fuse_one(fuse, path)
-            except LiveGuardError as exc:  # this input failed; the others still run
-                if args.debug:
-                    raise
-                print(f"liveguard: error: {exc}", file=sys.stderr)
-                status = exc.exit_code
-                continue
-            for failure in result.get("failures", []):
-                print(f"liveguard: warning: {path}: {failure}", file=sys.stderr)
-            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return _each_input(args.evidence, lambda path: _fuse_one(fuse, path), args.debug)
     finally:
         close = getattr(fuse, "close", None)
         if close is not None:
             close()
-    return status
 
 
 def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:
