@@ -47,7 +47,12 @@ def detector_postprocess_nodes(model: onnx.ModelProto) -> list[str]:
     inputs = {value.name for value in model.graph.input}
     if "orig_target_sizes" not in inputs:
         return []
-    return [node.name for node in model.graph.node if not node.name.startswith(NETWORK_SCOPE)]
+    return [
+        node.name
+        for node in model.graph.node
+        # unscoped Identity/Constant nodes are shared weights left by the exporter, not post-processing
+        if not node.name.startswith(NETWORK_SCOPE) and node.op_type not in ("Identity", "Constant")
+    ]
 
 
 def convert_to_fp16(src: str | Path, dst: str | Path, keep_fp32_ops: tuple[str, ...] = KEEP_FP32_OPS) -> Path:
