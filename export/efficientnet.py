@@ -15,7 +15,11 @@ from pathlib import Path
 import torch
 from torch import nn
 from torchvision.models import efficientnet_v2_m, efficientnet_v2_s
-from torchvision.models.efficientnet import EfficientNet, FusedMBConvConfig, MBConvConfig
+from torchvision.models.efficientnet import (
+    EfficientNet,
+    FusedMBConvConfig,
+    MBConvConfig,
+)
 
 VARIANTS = ("tiny", "s", "m")
 

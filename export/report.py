@@ -127,7 +127,7 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x2 = np.minimum(box[2], boxes[:, 2])
     y2 = np.minimum(box[3], boxes[:, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda b: np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)  # noqa: E731
+    area = lambda b: np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)
     union = area(box) + area(boxes) - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
@@ -194,7 +194,7 @@ def detector_report(
                 box_px.append(float(delta.max()))
                 box_rel.append(float((delta / scale).max()))
 
-    def stat(values: list[float], fn, empty: float) -> float:  # noqa: ANN001
+    def stat(values: list[float], fn, empty: float) -> float:
         return float(fn(values)) if values else empty
 
     metrics = {

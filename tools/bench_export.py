@@ -64,7 +64,12 @@ def interleaved_latency(paths: dict[str, Path], feeds: dict[str, np.ndarray], th
 
 
 def bench_detector(folder: Path, args: argparse.Namespace) -> dict:
-    from export.dfine import dfine_n_config, export_dfine, tiny_dfine_config, tiny_dfine_model
+    from export.dfine import (
+        dfine_n_config,
+        export_dfine,
+        tiny_dfine_config,
+        tiny_dfine_model,
+    )
     from export.frames import detector_feeds, read_images
     from export.int8 import FrameCalibrationReader, quantize_int8
     from export.report import detector_report
@@ -106,7 +111,7 @@ def bench_quality(folder: Path, args: argparse.Namespace) -> dict:
     variant = "tiny" if args.quick else "s"
     model = efficientnet_v2_regressor(variant, seed=0)
     params = sum(p.numel() for p in model.parameters())
-    crops = lambda n, seed: block_frames(n, seed, (260, 200), 12)  # noqa: E731
+    crops = lambda n, seed: block_frames(n, seed, (260, 200), 12)
     calib, held = crops(args.frames, 3), crops(max(args.frames, 32), 4)
     calibrate_batchnorm(model, [torch.from_numpy(preprocess_crops(crops(16, 5), size))])
     with torch.no_grad():

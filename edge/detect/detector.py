@@ -9,7 +9,11 @@ from typing import Protocol
 import numpy as np
 
 from edge.config.models import DetectorConfig
-from edge.detect.onnx_dfine import DFineDetector, OnnxDFineDetector, check_detector_signature
+from edge.detect.onnx_dfine import (
+    DFineDetector,
+    OnnxDFineDetector,
+    check_detector_signature,
+)
 from edge.detect.runtime_choice import open_with_fallback
 from edge.types import Detections, ModelInfo
 
@@ -39,7 +43,7 @@ def create_detector(config: DetectorConfig, threads: int, pack: Path | None = No
     def tensorrt() -> Detector:
         from edge.detect.tensorrt_runtime import open_pack_engine
 
-        engine, entry, info = open_pack_engine(pack, config.engine, "detector")  # type: ignore[arg-type]
+        engine, _entry, info = open_pack_engine(pack, config.engine, "detector")  # type: ignore[arg-type]
         inputs, outputs = engine.tensors()
         images = check_detector_signature(engine.path, inputs, outputs, config.input_size)
         return DFineDetector(config, engine, info, images.dtype)

@@ -99,7 +99,7 @@ def build_engine(
     return strongly_typed
 
 
-def _batch_profile(builder, network, batch: BatchRange, onnx_path: Path):  # noqa: ANN001, ANN202 (TensorRT types)
+def _batch_profile(builder, network, batch: BatchRange, onnx_path: Path):
     """One profile: every input's dynamic first axis spans the batch range; other axes are fixed."""
     profile = builder.create_optimization_profile()
     for index in range(network.num_inputs):
@@ -114,7 +114,7 @@ def _batch_profile(builder, network, batch: BatchRange, onnx_path: Path):  # noq
     return profile
 
 
-def _pin_normalisation_to_fp32(trt, network, config) -> None:  # noqa: ANN001 (TensorRT types)
+def _pin_normalisation_to_fp32(trt, network, config) -> None:
     """TensorRT 10 FP16 builds: keep LayerNorm, softmax and reductions (decomposed LayerNorm) in FP32."""
     pinned = {trt.LayerType.NORMALIZATION, trt.LayerType.SOFTMAX, trt.LayerType.REDUCE}
     config.set_flag(trt.BuilderFlag.OBEY_PRECISION_CONSTRAINTS)

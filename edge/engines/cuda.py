@@ -8,7 +8,7 @@ is checked; a failure is a :class:`ModelError` naming the call and the driver's 
 from __future__ import annotations
 
 import ctypes
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def driver_available() -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def device_identity(ordinal: int = 0) -> tuple[str, str]:
     """(GPU name, compute capability "major.minor") of device ``ordinal``."""
     lib = _driver()

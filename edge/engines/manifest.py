@@ -295,7 +295,13 @@ def onnx_entry(
 
     Signature, precision, sha256 and the metadata the runtime needs are read from the file.
     """
-    from edge.detect.onnx_model import file_sha256, graph_inputs, graph_outputs, graph_precision, load_onnx
+    from edge.detect.onnx_model import (
+        file_sha256,
+        graph_inputs,
+        graph_outputs,
+        graph_precision,
+        load_onnx,
+    )
 
     path = Path(path)
     try:

@@ -12,7 +12,13 @@ from functools import lru_cache
 from types import ModuleType
 
 from edge.engines.cuda import device_identity
-from edge.engines.manifest import EntryStatus, ModelPack, PackEntry, TensorRTTarget, file_status
+from edge.engines.manifest import (
+    EntryStatus,
+    ModelPack,
+    PackEntry,
+    TensorRTTarget,
+    file_status,
+)
 from edge.errors import ModelError
 
 NEEDS = "needs an NVIDIA GPU and TensorRT"

@@ -10,10 +10,10 @@ import onnx
 from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "detect"))
-from dfine_graphs import scripted_detector  # noqa: E402
+from dfine_graphs import scripted_detector
 
-from edge.engines import BatchRange, ModelPack, TensorRTTarget, engine_entry, onnx_entry  # noqa: E402
-from edge.score.quality import QUALITY_MAX_KEY, QUALITY_MIN_KEY  # noqa: E402
+from edge.engines import BatchRange, ModelPack, TensorRTTarget, engine_entry, onnx_entry
+from edge.score.quality import QUALITY_MAX_KEY, QUALITY_MIN_KEY
 
 DETECTOR_SIZE = 64
 QUALITY_SIZE = 32

@@ -90,7 +90,7 @@ def test_engine_for_another_gpu_or_tensorrt_is_foreign(tmp_path) -> None:
 
 
 def test_engines_to_build_lists_missing_stale_and_foreign(tmp_path, monkeypatch) -> None:
-    import edge.engines.target as target
+    from edge.engines import target
 
     pack = make_pack(tmp_path)
     monkeypatch.setattr(target, "current_target", lambda: HERE)

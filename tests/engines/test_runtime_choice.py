@@ -7,11 +7,11 @@ import logging
 import pytest
 from pack_files import DETECTOR_SIZE, HERE, QUALITY_SIZE, frames, make_pack
 
-import edge.engines.target as target
 from edge.cli import main as liveguard
 from edge.config import parse_config
 from edge.config.models import DetectorConfig, ScoringConfig
 from edge.detect import create_detector
+from edge.engines import target
 from edge.engines.manifest import TensorRTTarget
 from edge.errors import ConfigError, ModelError
 from edge.score.quality import create_quality_model

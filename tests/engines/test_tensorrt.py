@@ -60,7 +60,7 @@ def built(pack):
     return results
 
 
-def _detect(pack, runtime: str, engine: str | None = None, model=None):  # noqa: ANN001, ANN202
+def _detect(pack, runtime: str, engine: str | None = None, model=None):
     from edge.config.models import DetectorConfig
     from edge.detect import create_detector
 
@@ -119,9 +119,9 @@ def test_quality_engine_takes_its_range_from_the_pack(pack, built) -> None:
 
 
 def test_engine_from_another_box_falls_back(pack, built, monkeypatch) -> None:
-    import edge.engines.target as target
     from edge.config.models import DetectorConfig
     from edge.detect import create_detector
+    from edge.engines import target
     from edge.engines.manifest import TensorRTTarget
 
     here = target.current_target()

@@ -53,7 +53,7 @@ def quality_variants(tmp_path_factory: pytest.TempPathFactory) -> Variants:
     from export.quality import export_quality_regressor
 
     folder = tmp_path_factory.mktemp("quality_variants")
-    crops = lambda n, seed: block_frames(n, seed, shape=(120, 100), block=8)  # noqa: E731
+    crops = lambda n, seed: block_frames(n, seed, shape=(120, 100), block=8)
     calibration, holdout = crops(16, 3), crops(32, 4)
     model = efficientnet_v2_regressor("tiny", seed=0)
     calibrate_batchnorm(model, [torch.from_numpy(preprocess_crops(crops(16, 5), SIZE))])

@@ -13,7 +13,7 @@ from edge.engines import ModelPack
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from export.__main__ import main as export  # noqa: E402
+from export.__main__ import main as export
 
 
 def test_export_fp16_engine_declaration_and_listing(tmp_path, capsys) -> None:

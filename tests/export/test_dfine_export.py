@@ -15,7 +15,12 @@ from edge.errors import ModelError
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from export.dfine import DFineWithPostprocess, export_dfine, tiny_dfine_config, tiny_dfine_model  # noqa: E402
+from export.dfine import (
+    DFineWithPostprocess,
+    export_dfine,
+    tiny_dfine_config,
+    tiny_dfine_model,
+)
 
 SIZE = 320
 

@@ -19,11 +19,11 @@ from edge.detect import create_detector
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
-from torch import nn  # noqa: E402
+from torch import nn
 
-from export import torchscript_onnx_export  # noqa: E402
-from export.dfine import DFineWithPostprocess  # noqa: E402
-from export.fp16 import convert_to_fp16, detector_postprocess_nodes  # noqa: E402
+from export import torchscript_onnx_export
+from export.dfine import DFineWithPostprocess
+from export.fp16 import convert_to_fp16, detector_postprocess_nodes
 
 
 class _Backbone(nn.Module):
@@ -45,7 +45,7 @@ class _PostProcessor(nn.Module):
         super().__init__()
         self.num_classes, self.num_top_queries = num_classes, num_top_queries
 
-    def forward(self, logits: torch.Tensor, boxes: torch.Tensor, orig_target_sizes: torch.Tensor):  # noqa: ANN201
+    def forward(self, logits: torch.Tensor, boxes: torch.Tensor, orig_target_sizes: torch.Tensor):
         cx, cy, w, h = boxes.unbind(-1)
         bbox = torch.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], dim=-1)
         bbox = bbox * orig_target_sizes.repeat(1, 2).unsqueeze(1)
@@ -62,7 +62,7 @@ class OfficialLayout(nn.Module):
         self.model = _Backbone(model)
         self.postprocessor = _PostProcessor(model.config.num_labels, model.config.num_queries)
 
-    def forward(self, images: torch.Tensor, orig_target_sizes: torch.Tensor):  # noqa: ANN201
+    def forward(self, images: torch.Tensor, orig_target_sizes: torch.Tensor):
         logits, boxes = self.model(images)
         return self.postprocessor(logits, boxes, orig_target_sizes)
 

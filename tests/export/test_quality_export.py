@@ -6,12 +6,17 @@ import numpy as np
 import onnx
 import pytest
 
-from edge.score.quality import QUALITY_MAX_KEY, QUALITY_MIN_KEY, QualityModel, preprocess_crops
+from edge.score.quality import (
+    QUALITY_MAX_KEY,
+    QUALITY_MIN_KEY,
+    QualityModel,
+    preprocess_crops,
+)
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
+from torch import nn
 
-from export.quality import export_quality_regressor, write_range  # noqa: E402
+from export.quality import export_quality_regressor, write_range
 
 
 class TinyRegressor(nn.Module):

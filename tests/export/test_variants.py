@@ -15,8 +15,14 @@ from edge.score.quality import QualityModel, preprocess_crops
 
 torch = pytest.importorskip("torch")
 
-from export.fp16 import KEEP_FP32_OPS, detector_postprocess_nodes  # noqa: E402
-from export.report import BOUNDS, RANDOM_WEIGHT_BOUNDS, detector_report, match_detections, quality_report  # noqa: E402
+from export.fp16 import KEEP_FP32_OPS, detector_postprocess_nodes
+from export.report import (
+    BOUNDS,
+    RANDOM_WEIGHT_BOUNDS,
+    detector_report,
+    match_detections,
+    quality_report,
+)
 
 FLOAT, FLOAT16 = onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16
 
@@ -29,7 +35,7 @@ def _value_types(model: onnx.ModelProto) -> dict[str, int]:
     return types
 
 
-def _float_inputs_of(model: onnx.ModelProto, predicate) -> set[int]:  # noqa: ANN001
+def _float_inputs_of(model: onnx.ModelProto, predicate) -> set[int]:
     """Element types of the float tensors read by the nodes that ``predicate`` selects."""
     types = _value_types(model)
     seen = set()
