@@ -64,3 +64,27 @@ def test_errors_are_one_line(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err.startswith("export: error:") and "config.json" in err and "\n" not in err
     assert export(["int8", str(tmp_path / "x.onnx"), "-o", str(tmp_path / "y.onnx"), "--calib", str(tmp_path)]) != 0
+
+
+def test_from_a_transformers_checkpoint_and_a_state_dict(tmp_path, capsys) -> None:
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from export.dfine import tiny_dfine_model
+    from export.efficientnet import efficientnet_v2_regressor
+
+    checkpoint = tmp_path / "dfine-checkpoint"
+    tiny_dfine_model(seed=3).save_pretrained(checkpoint)  # what fine-tuning or transformers' conversion leaves
+    assert export(["dfine", str(checkpoint), "--input-size", "96", "-o", str(tmp_path / "d.onnx")]) == 0
+    assert export(["dfine", "--random", "tiny", "--input-size", "96", "-o", str(tmp_path / "r.onnx")]) == 0
+    feeds = {"images": np.random.default_rng(0).random((1, 3, 96, 96), dtype=np.float32),
+             "orig_target_sizes": np.array([[640, 480]], np.int64)}
+    run = lambda name: ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"]).run(None, feeds)  # noqa: E731
+    assert not np.allclose(run("d.onnx")[2], run("r.onnx")[2])  # the checkpoint's weights, not a fresh init
+
+    weights = tmp_path / "quality.pt"
+    torch.save(efficientnet_v2_regressor("tiny", seed=7).state_dict(), weights)
+    assert export(["quality", str(weights), "--variant", "tiny", "--range", "-1", "2", "--input-size", "96",
+                   "-o", str(tmp_path / "q.onnx")]) == 0
+    assert "range [-1.0, 2.0] in metadata" in capsys.readouterr().out
