@@ -80,7 +80,7 @@ def test_from_a_transformers_checkpoint_and_a_state_dict(tmp_path, capsys) -> No
     assert export(["dfine", "--random", "tiny", "--input-size", "96", "-o", str(tmp_path / "r.onnx")]) == 0
     feeds = {"images": np.random.default_rng(0).random((1, 3, 96, 96), dtype=np.float32),
              "orig_target_sizes": np.array([[640, 480]], np.int64)}
-    run = lambda name: ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"]).run(None, feeds)  # noqa: E731
+    run = lambda name: ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"]).run(None, feeds)
     assert not np.allclose(run("d.onnx")[2], run("r.onnx")[2])  # the checkpoint's weights, not a fresh init
 
     weights = tmp_path / "quality.pt"
