@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import fixed_box_detector, make_config
+from pipeline_models import fixed_box_detector, make_config
 
 from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, schema_problem
 from edge.pipeline import Pipeline
