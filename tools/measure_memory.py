@@ -19,17 +19,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from edge.config import load_config
 from edge.pipeline import Pipeline
+
+def peak_mib():
+    # VmHWM is this process's own high-water mark; getrusage's ru_maxrss would carry the parent's
+    # across fork+exec, so a large parent (a benchmark holding models) would mask the child's peak.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 config = load_config(sys.argv[2] if len(sys.argv) > 2 else None)
 pipeline = Pipeline(config)
-loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+loaded = peak_mib()
 start = time.perf_counter()
 outcome = pipeline.run(sys.argv[1])
 print(json.dumps({
-    "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "after_load_mib": loaded / 1024,
+    "peak_rss_mib": peak_mib(),
+    "after_load_mib": loaded,
     "seconds": time.perf_counter() - start,
     "sampled_frames": outcome.evidence["selection"]["sampled_frames"],
     "brand": outcome.result["brand"],
