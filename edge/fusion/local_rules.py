@@ -31,10 +31,18 @@ SAME_VALUE = 0.8  # similarity at which two candidate values count as the same
 PRIORITY = ("ocr", "vl", "asr")
 FIELDS = ("product_name", "brand", "category", "key_attributes", "price")
 
-_HANDLE = re.compile(r"^\s*@|^\s*[\w\u4e00-\u9fff]{1,16}\s*[:：]\s")  # "@streamer", "user: comment"
+# "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
+_HANDLE = re.compile(r"^\s*@|^\s*[\w\u4e00-\u9fff]{1,16}\s*(?::\s|：)")
 _PROMO = re.compile(
     r"best ?sell|hot ?sale|new arrival|limited|free shipping|flash sale|deal|discount|% ?off|buy \d|"
     r"link below|follow|subscribe|包邮|秒杀|限时|热卖|新品|爆款|优惠|福利|下单|关注",
+    re.IGNORECASE,
+)
+# The live room's own controls and counters (Douyin, Taobao Live, TikTok Shop alike): never packaging,
+# wherever they sit, since an overlay badge drawn over a product box still lies "inside" it.
+_LIVE_UI = re.compile(
+    r"^\s*(live|live now|直播|直播中|buy|buy now|shop|shop now|抢购|马上抢|立即购买|去购买|购买|加购|下单)\s*$|"
+    r"\bwatching\b|\bviewers?\b|\blikes\b|人观看|人在看|在线人数|点赞",
     re.IGNORECASE,
 )
 _CHATTY = re.compile(r"[!?！？]{1,}\s*$|^(wow|omg|lol|so |love|want|buy|how much|price|link)", re.IGNORECASE)
@@ -141,7 +149,9 @@ class _Line:
         """Could this line be packaging text naming the product (not overlay, price or spec)?"""
         if self.in_product is False or not tokens(self.text):
             return False
-        if _HANDLE.search(self.text) or (self.in_product is None and _CHATTY.search(self.text)):
+        if _HANDLE.search(self.text) or _LIVE_UI.search(self.text):
+            return False
+        if self.in_product is None and _CHATTY.search(self.text):
             return False
         if find_prices(self.text) or _PROMO.search(self.text):
             return False

@@ -143,3 +143,32 @@ def test_lines_of_different_print_size_are_not_joined(make_evidence, make_line):
         make_line("with argan oil and keratin", 0.97, height=12, top=192),
     ])
     assert fuse_local(ev)["product_name"] == "Silk Repair Shampoo"
+
+
+@pytest.mark.parametrize("in_product", [None, True])
+def test_live_room_controls_and_counters_never_name_the_product(make_evidence, make_line, in_product):
+    """Without product boxes (or with a badge drawn over one) the room's UI is the largest, sharpest text."""
+    ev = make_evidence([
+        make_line("LIVE", 0.99, height=90, top=10, in_product=in_product),
+        make_line("3.1万人观看", 0.99, height=80, top=110, in_product=in_product),
+        make_line("27.8k watching", 0.99, height=80, top=210, in_product=in_product),
+        make_line("抢购", 0.99, height=85, top=310, in_product=in_product),
+        make_line("Buy now", 0.99, height=85, top=410, in_product=in_product),
+        make_line("星河", 0.95, height=50, top=520, in_product=in_product),
+        make_line("乳木果护手霜", 0.95, height=30, top=600, in_product=in_product),
+    ])
+    result = fuse_local(ev)
+    assert (result["brand"], result["product_name"]) == ("星河", "乳木果护手霜")
+
+
+def test_words_like_live_inside_a_name_are_kept(make_evidence, make_line):
+    ev = make_evidence([make_line("LUMA", 0.98, height=60, top=50), make_line("Live Well Vitamin Gummies", 0.95, height=30, top=130)])
+    assert fuse_local(ev)["product_name"] == "Live Well Vitamin Gummies"
+
+
+def test_chinese_chat_lines_are_not_names(make_evidence, make_line):
+    ev = make_evidence([
+        make_line("用户：上次买的很好用", 0.99, height=60, top=10),
+        make_line("柑橘香水", 0.95, height=30, top=300),
+    ])
+    assert fuse_local(ev)["product_name"] == "柑橘香水"
