@@ -169,6 +169,8 @@ def test_words_like_live_inside_a_name_are_kept(make_evidence, make_line):
 def test_chinese_chat_lines_are_not_names(make_evidence, make_line):
     ev = make_evidence([
         make_line("用户：上次买的很好用", 0.99, height=60, top=10),
+        make_line("CLOUDPEAK", 0.97, height=45, top=200),
         make_line("柑橘香水", 0.95, height=30, top=300),
     ])
-    assert fuse_local(ev)["product_name"] == "柑橘香水"
+    result = fuse_local(ev)
+    assert (result["brand"], result["product_name"]) == ("CLOUDPEAK", "柑橘香水")
