@@ -56,12 +56,6 @@ class FrameScore:
     ``detection`` is C_d; ``sharpness`` is C_s (Strategy A) and ``quality`` is Q (Strategy B),
     the other one is None. ``whole_frame`` is True when no ROI existed and the fallback scored
     the whole frame.
-
-    ``tiebreak`` orders frames whose totals are equal: under Strategy A the ROIs' mean raw
-    Var(Laplacian), because ``C_s`` saturates at 1 for every crop sharper than the normaliser and
-    the paper's argmax would otherwise fall to the earliest of them. It is 0 for the whole-frame
-    fallback (there the always-sharp live-room overlay and transition cards dominate the raw
-    variance, so it says nothing about the product) and for Strategy B.
     """
 
     index: int
@@ -72,12 +66,6 @@ class FrameScore:
     quality: float | None = None
     roi_count: int = 0
     whole_frame: bool = False
-    tiebreak: float = 0.0
-
-    @property
-    def rank(self) -> tuple[float, float]:
-        """What selection compares: the total, then ``tiebreak`` among equal totals."""
-        return (self.total, self.tiebreak)
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def naive_run(pipeline: Pipeline, clip: Path) -> tuple[float, int, dict]:
         info = video.info
     detections = [pipeline.detector.detect([f.image])[0] for f in frames]  # one frame at a time
     scores = [pipeline.scorer.score(f, d) for f, d in zip(frames, detections)]
-    best = select_best([s.rank for s in scores])
+    best = select_best([s.total for s in scores])
     keyframe = Keyframe(frames[best], scores[best], detections[best])
     lines = fuse_ocr_lines(pipeline.reader.read(keyframe.frame, keyframe.detections), cfg.ocr.fuse_similarity)
     transcript = merge_transcripts([pipeline.transcriber.transcribe(c.samples, c.start) for c in chunks] if pipeline.transcriber else [])

@@ -69,12 +69,9 @@ class FrameScorer:
         if cfg.strategy == "B":
             q = float(np.mean(self.quality.predict(rois)))  # type: ignore[union-attr]
             total, sharpness, quality = cfg.w_d * c_d + cfg.w_q * q, None, q
-            tiebreak = 0.0
         else:
-            variances = [laplacian_variance(roi) for roi in rois]
-            c_s = float(np.mean([min(v / cfg.laplacian_norm, 1.0) for v in variances]))
+            c_s = float(np.mean([laplacian_sharpness(roi, cfg.laplacian_norm) for roi in rois]))
             total, sharpness, quality = cfg.w_d * c_d + cfg.w_s * c_s, c_s, None
-            tiebreak = float(np.mean(variances)) if len(detections) else 0.0
         return FrameScore(
             index=frame.index,
             pts=frame.pts,
@@ -84,5 +81,4 @@ class FrameScorer:
             quality=quality,
             roi_count=len(detections),
             whole_frame=not len(detections),
-            tiebreak=tiebreak,
         )

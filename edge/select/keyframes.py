@@ -12,10 +12,7 @@ from typing import Literal, Sequence
 from edge.types import Detections, Frame, FrameScore, Keyframe
 
 
-Rank = float | tuple[float, ...]  # a total, or (total, tiebreak...) compared in order (FrameScore.rank)
-
-
-def select_best(totals: Sequence[Rank]) -> int:
+def select_best(totals: Sequence[float]) -> int:
     """``argmax_i S_i``; ties go to the earliest frame."""
     if not totals:
         raise ValueError("no frames to select from")
@@ -28,7 +25,7 @@ def min_spacing(n: int, k: int, divisor: float = 2.0) -> float:
 
 
 def select_top_k(
-    totals: Sequence[Rank], k: int, d_min: float, positions: Sequence[int] | None = None
+    totals: Sequence[float], k: int, d_min: float, positions: Sequence[int] | None = None
 ) -> list[int]:
     """Greedy Top-K: visit frames by descending score (ties: earlier first) and skip any frame
     closer than ``d_min`` to one already chosen. Returns indices into ``totals`` in time order.
@@ -37,7 +34,7 @@ def select_top_k(
     (default: ``range(len(totals))``).
     """
     pos = list(positions) if positions is not None else list(range(len(totals)))
-    order = sorted(range(len(totals)), key=lambda i: (totals[i], -pos[i]), reverse=True)
+    order = sorted(range(len(totals)), key=lambda i: (-totals[i], pos[i]))
     chosen: list[int] = []
     for i in order:
         if len(chosen) == k:
@@ -76,7 +73,7 @@ class KeyframePool:
         candidate = Keyframe(frame, score, detections)
         if self.mode == "baseline" or self.k == 1:
             current = self._buckets.get(0)
-            if self.mode == "baseline" or current is None or score.rank > current.score.rank:
+            if self.mode == "baseline" or current is None or score.total > current.score.total:
                 self._buckets[0] = candidate
             return
         self._keep(frame.index // self.width, candidate)
@@ -89,7 +86,7 @@ class KeyframePool:
         if self.mode == "baseline" or self.k == 1:
             return kept
         chosen = select_top_k(
-            [kf.score.rank for kf in kept],
+            [kf.score.total for kf in kept],
             self.k,
             min_spacing(self.count, self.k, self.divisor),
             positions=[kf.frame.index for kf in kept],
@@ -115,4 +112,4 @@ class KeyframePool:
 
 def _better(a: Keyframe, b: Keyframe) -> bool:
     """Higher score wins; on a tie the earlier frame."""
-    return (a.score.rank, -a.frame.index) > (b.score.rank, -b.frame.index)
+    return (a.score.total, -a.frame.index) > (b.score.total, -b.frame.index)

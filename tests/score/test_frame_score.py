@@ -107,21 +107,3 @@ def test_crops_clip_to_frame():
     image = np.zeros((10, 10, 3), np.uint8)
     score = FrameScorer(ScoringConfig()).score(Frame(0, 0.0, image), dets([[-5, -5, 30, 30]], [0.5]))
     assert score.roi_count == 1 and score.total == pytest.approx(0.35)
-
-
-def test_saturated_sharpness_ties_are_broken_by_raw_roi_variance():
-    """Two crops both sharper than the normaliser score C_s = 1 alike; the sharper one ranks first."""
-    config = ScoringConfig(strategy="A")
-    scorer = FrameScorer(config)
-    boxes = dets([[0, 0, 5, 5]], [0.9])
-    sharp = scorer.score(Frame(0, 0.0, bgr(dot_image(value=200))), boxes)  # Var = 80·20² = 32000
-    softer = scorer.score(Frame(1, 0.5, bgr(dot_image(value=100))), boxes)  # Var = 8000
-    assert sharp.total == softer.total == pytest.approx(0.7 * 0.9 + 0.3 * 1.0)
-    assert sharp.tiebreak == pytest.approx(32000.0) and softer.tiebreak == pytest.approx(8000.0)
-    assert sharp.rank > softer.rank
-
-
-def test_whole_frame_fallback_has_no_tiebreak():
-    """Without ROIs the raw variance is the overlay's as much as the product's: no tie-break."""
-    score = FrameScorer(ScoringConfig(strategy="A")).score(Frame(0, 0.0, bgr(dot_image(value=200))), dets([], []))
-    assert score.whole_frame and score.tiebreak == 0.0

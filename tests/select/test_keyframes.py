@@ -96,19 +96,3 @@ def test_pool_with_smooth_scores_matches_exact_greedy():
     totals = [0.5 + 0.5 * np.sin(i / 60.0) * np.cos(i / 170.0) for i in range(n)]
     pool = KeyframePool("best", k=3)
     assert offer_all(pool, totals) == select_top_k(totals, 3, min_spacing(n, 3))
-
-
-def test_equal_totals_are_ordered_by_tiebreak_then_time():
-    ranks = [(0.9, 10.0), (0.9, 30.0), (0.5, 99.0), (0.9, 30.0)]
-    assert select_best(ranks) == 1
-    assert select_top_k(ranks, 2, d_min=2) == [1, 3]
-
-
-def test_pool_prefers_the_sharper_of_equally_scored_frames():
-    for k in (1, 3):
-        pool = KeyframePool("best", k=k)
-        for i, tiebreak in enumerate([5.0, 9.0, 7.0, 1.0, 2.0, 3.0, 1.0, 8.0]):
-            frame = Frame(i, i / 2, np.zeros((2, 2, 3), np.uint8))
-            pool.offer(frame, FrameScore(i, i / 2, 1.0, 1.0, tiebreak=tiebreak), Detections.empty())
-        chosen = [kf.frame.index for kf in pool.select()]
-        assert chosen == ([1] if k == 1 else [1, 5, 7])  # d_min = 8/6: 2 and 0 sit next to 1
