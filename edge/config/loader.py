@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from edge.config.models import Config, FunAsrConfig, NoAsrConfig, WhisperAsrConfig
 from edge.errors import ConfigError
+from edge.yamlfile import read_yaml
 
 
 _ASR_BACKENDS = {m.model_fields["backend"].default for m in (WhisperAsrConfig, FunAsrConfig, NoAsrConfig)}
@@ -22,19 +22,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if path is None:
         return Config()
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), "config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"cannot read config file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(where, f"invalid YAML: {problem}") from None
+    data = read_yaml(path, ConfigError, "config file")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edge.errors import ModelError
+from edge.yamlfile import read_yaml
 
 PACK_FORMAT = "liveguard.modelpack/1"
 DEFAULT_PACK = Path("engines/manifest.yaml")
@@ -148,16 +149,7 @@ class ModelPack:
     @classmethod
     def load(cls, path: str | Path) -> ModelPack:
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ModelError(str(path), "model pack manifest not found") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise ModelError(str(path), f"cannot read the model pack manifest ({error})") from None
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise ModelError(str(path), f"invalid YAML: {getattr(error, 'problem', None) or error}") from None
+        data = read_yaml(path, ModelError, "model pack manifest") or {}
         try:
             parsed = _PackFile.model_validate(data)
         except ValidationError as error:
