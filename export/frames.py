@@ -42,6 +42,18 @@ def read_images(folder: str | Path, limit: int | None = None) -> list[np.ndarray
     return images
 
 
+def block_frames(count: int, seed: int, shape: tuple[int, int] = (480, 640), block: int = 16) -> list[np.ndarray]:
+    """Synthetic BGR frames of random colour blocks (edges and flat areas, unlike pure noise), for
+    checks and benchmarks where no real frames are at hand."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    out = []
+    for _ in range(count):
+        base = rng.integers(0, 256, (h // block + 1, w // block + 1, 3), dtype=np.uint8)
+        out.append(np.ascontiguousarray(np.repeat(np.repeat(base, block, 0), block, 1)[:h, :w]))
+    return out
+
+
 def detector_feeds(images: Sequence[np.ndarray], size: int) -> dict[str, np.ndarray]:
     """The D-FINE contract's inputs for BGR frames: ``images`` [N,3,S,S] and (w, h) sizes."""
     sizes = np.array([(image.shape[1], image.shape[0]) for image in images], dtype=np.int64)

@@ -31,16 +31,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def block_frames(count: int, seed: int, shape: tuple[int, int], block: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    h, w = shape
-    out = []
-    for _ in range(count):
-        base = rng.integers(0, 256, (h // block + 1, w // block + 1, 3), dtype=np.uint8)
-        out.append(np.ascontiguousarray(np.repeat(np.repeat(base, block, 0), block, 1)[:h, :w]))
-    return out
-
-
 def interleaved_latency(paths: dict[str, Path], feeds: dict[str, np.ndarray], threads: int, runs: int) -> dict[str, float]:
     """Median seconds per batch-1 run of each model, runs interleaved across models."""
     import onnxruntime as ort
@@ -70,9 +60,7 @@ def bench_detector(folder: Path, args: argparse.Namespace) -> dict:
         tiny_dfine_config,
         tiny_dfine_model,
     )
-    from export.frames import detector_feeds, read_images
-    from export.int8 import FrameCalibrationReader, quantize_int8
-    from export.report import detector_report
+    from export.frames import block_frames, read_images
 
     size = 96 if args.quick else 640
     config = tiny_dfine_config() if args.quick else dfine_n_config()
@@ -83,18 +71,9 @@ def bench_detector(folder: Path, args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     paths = {"fp32": export_dfine(model, folder / "detector.onnx", input_size=size)}
     export_seconds = time.perf_counter() - started
-    for target in ("tensorrt", "cpu"):
-        reader = FrameCalibrationReader(calib, "detector", size)
-        paths[f"int8-{target}"] = quantize_int8(paths["fp32"], folder / f"detector-int8-{target}.onnx", reader, target)
-    latency = interleaved_latency(paths, detector_feeds(held[:1], size), args.threads, args.runs)
-    reports = {name: detector_report(paths["fp32"], path, held, size).metrics for name, path in paths.items() if name != "fp32"}
-    return {
-        "model": f"D-FINE {'tiny' if args.quick else 'N (HGNetV2-B0)'}, {params / 1e6:.2f} M parameters, {size} px",
-        "export_seconds": round(export_seconds, 1),
-        "latency_ms": {k: round(v * 1e3, 2) for k, v in latency.items()},
-        "speedup": {k: round(latency["fp32"] / v, 2) for k, v in latency.items() if k != "fp32"},
-        "accuracy": {k: {m: round(x, 4) for m, x in v.items()} for k, v in reports.items()},
-    }
+    figures = int8_figures(paths, "detector", calib, held, size, folder, args)
+    model_name = f"D-FINE {'tiny' if args.quick else 'N (HGNetV2-B0)'}, {params / 1e6:.2f} M parameters, {size} px"
+    return {"model": model_name, "export_seconds": round(export_seconds, 1), **figures}
 
 
 def bench_quality(folder: Path, args: argparse.Namespace) -> dict:
@@ -102,10 +81,8 @@ def bench_quality(folder: Path, args: argparse.Namespace) -> dict:
 
     from edge.score.quality import preprocess_crops
     from export.efficientnet import calibrate_batchnorm, efficientnet_v2_regressor
-    from export.frames import quality_feeds
-    from export.int8 import FrameCalibrationReader, quantize_int8
+    from export.frames import block_frames
     from export.quality import export_quality_regressor
-    from export.report import quality_report
 
     size = 96 if args.quick else 224
     variant = "tiny" if args.quick else "s"
@@ -117,13 +94,27 @@ def bench_quality(folder: Path, args: argparse.Namespace) -> dict:
     with torch.no_grad():
         raw = model(torch.from_numpy(preprocess_crops(held, size))).numpy()[:, 0]
     paths = {"fp32": export_quality_regressor(model, folder / "quality.onnx", float(raw.min()), float(raw.max()), size)}
+    figures = int8_figures(paths, "quality", calib, held, size, folder, args)
+    name = variant.upper() if variant != "tiny" else "tiny"
+    return {"model": f"EfficientNetV2-{name} regressor, {params / 1e6:.2f} M parameters, {size} px", **figures}
+
+
+def int8_figures(
+    paths: dict[str, Path], role: str, calib: list, held: list, size: int, folder: Path, args: argparse.Namespace
+) -> dict:
+    """Quantise ``paths["fp32"]`` for both INT8 targets (adding them to ``paths``), then time all
+    variants interleaved and report each INT8 variant's accuracy against FP32."""
+    from export.frames import detector_feeds, quality_feeds
+    from export.int8 import FrameCalibrationReader, quantize_int8
+    from export.report import detector_report, quality_report
+
+    feeds, report = (detector_feeds, detector_report) if role == "detector" else (quality_feeds, quality_report)
     for target in ("tensorrt", "cpu"):
-        reader = FrameCalibrationReader(calib, "quality", size)
-        paths[f"int8-{target}"] = quantize_int8(paths["fp32"], folder / f"quality-int8-{target}.onnx", reader, target)
-    latency = interleaved_latency(paths, quality_feeds(held[:1], size), args.threads, args.runs)
-    reports = {name: quality_report(paths["fp32"], path, held, size).metrics for name, path in paths.items() if name != "fp32"}
+        reader = FrameCalibrationReader(calib, role, size)
+        paths[f"int8-{target}"] = quantize_int8(paths["fp32"], folder / f"{role}-int8-{target}.onnx", reader, target)
+    latency = interleaved_latency(paths, feeds(held[:1], size), args.threads, args.runs)
+    reports = {name: report(paths["fp32"], path, held, size).metrics for name, path in paths.items() if name != "fp32"}
     return {
-        "model": f"EfficientNetV2-{variant.upper() if variant != 'tiny' else 'tiny'} regressor, {params / 1e6:.2f} M parameters, {size} px",
         "latency_ms": {k: round(v * 1e3, 2) for k, v in latency.items()},
         "speedup": {k: round(latency["fp32"] / v, 2) for k, v in latency.items() if k != "fp32"},
         "accuracy": {k: {m: round(x, 4) for m, x in v.items()} for k, v in reports.items()},

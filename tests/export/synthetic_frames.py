@@ -7,18 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from export.frames import block_frames  # noqa: F401  (re-exported for the tests)
+
 SIZE = 96  # input side of the variant tests' models
-
-
-def block_frames(count: int, seed: int, shape: tuple[int, int] = (480, 640), block: int = 16) -> list[np.ndarray]:
-    """BGR frames of random colour blocks: edges and flat areas, unlike pure noise."""
-    rng = np.random.default_rng(seed)
-    h, w = shape
-    out = []
-    for _ in range(count):
-        base = rng.integers(0, 256, (h // block + 1, w // block + 1, 3), dtype=np.uint8)
-        out.append(np.ascontiguousarray(np.repeat(np.repeat(base, block, 0), block, 1)[:h, :w]))
-    return out
 
 
 def write_frames(folder: Path, frames: list[np.ndarray]) -> Path:
