@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -49,7 +49,44 @@ def error_body(code: str, message: str, kind: str | None = None) -> dict[str, An
     return {"error": {"code": code, "message": message, "param": None, "type": kind or code}, "request_id": "req-test"}
 
 
-class ChatServer:
+_S = TypeVar("_S", bound="_LoopbackServer")
+
+
+class _LoopbackServer:
+    """A threaded HTTP server on a free loopback port, serving ``handler`` inside a ``with`` block."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=name, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self: _S) -> _S:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> tuple[bytes, Any]:
+    """The request body, raw and parsed (``{"_raw": text}`` when it is not JSON)."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    raw = handler.rfile.read(length) if length else b""
+    try:
+        return raw, json.loads(raw) if raw else {}
+    except ValueError:
+        return raw, {"_raw": raw.decode("utf-8", "replace")}
+
+
+class ChatServer(_LoopbackServer):
     """``with ChatServer([Step(...), ...]) as server:`` then point the client at ``server.base_url``."""
 
     def __init__(self, steps: list[Step]) -> None:
@@ -67,12 +104,7 @@ class ChatServer:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = {"_raw": raw.decode("utf-8", "replace")}
+                _, body = _read_body(self)
                 with owner._lock:
                     owner.requests.append(Recorded(self.path, dict(self.headers.items()), body, time.monotonic()))
                     step = owner.steps.pop(0) if len(owner.steps) > 1 else owner.steps[0]
@@ -101,24 +133,7 @@ class ChatServer:
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                     self.close_connection = True
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="chat-server", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> ChatServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._serve(Handler, "chat-server")
 
     def gaps(self) -> list[float]:
         """Seconds between consecutive requests (the client's waits plus each attempt's own time)."""
@@ -126,7 +141,7 @@ class ChatServer:
         return [b - a for a, b in zip(times, times[1:])]
 
 
-class RecordingProxy:
+class RecordingProxy(_LoopbackServer):
     """Forwards every request to ``upstream`` (a real server) and records it as it went on the wire."""
 
     def __init__(self, upstream: str) -> None:
@@ -144,12 +159,7 @@ class RecordingProxy:
                 pass
 
             def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw) if raw else {}
-                except ValueError:
-                    body = {"_raw": raw.decode("utf-8", "replace")}
+                raw, body = _read_body(self)
                 owner.requests.append(Recorded(self.path, dict(self.headers.items()), body, time.monotonic()))
                 conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
@@ -167,21 +177,4 @@ class RecordingProxy:
 
             do_GET = do_POST = _forward  # noqa: N815
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="recording-proxy", daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> RecordingProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._serve(Handler, "recording-proxy")
