@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "detect"))
 from dfine_graphs import scripted_detector
 
 from edge.engines import BatchRange, ModelPack, TensorRTTarget, engine_entry, onnx_entry
