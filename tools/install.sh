@@ -21,6 +21,37 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# llama-cpp-python ships only an sdist, and llama.cpp builds for the CPU it compiles on by default
+# (-march=native). A native build on a Xeon with AMX/AVX-512 takes kernels there that crash on a multi-token
+# batch (SIGSEGV), and a wheel built natively on one CPU may not run on another. So the fusion tests'
+# server is built for a fixed, portable x86-64-v3 baseline (AVX2, FMA, F16C; no AVX-512, no AMX) and
+# cached under a key made of the version and these flags, never from pip's own wheel cache, which keys
+# on the sdist alone and would hand back a native build made earlier on this machine.
+llama_version=0.3.36
+llama_cmake_args_x86_64="-DGGML_NATIVE=OFF -DGGML_CPU_ALL_VARIANTS=OFF -DGGML_BACKEND_DL=OFF -DGGML_SSE42=ON -DGGML_AVX=ON \
+-DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX_VNNI=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF \
+-DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF \
+-DGGML_OPENMP=OFF -DGGML_CCACHE=OFF -DGGML_BLAS=OFF"
+llama_cmake_args_aarch64="-DGGML_NATIVE=OFF -DGGML_CPU_ARM_ARCH=armv8.2-a+dotprod -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF -DGGML_BLAS=OFF"
+install_llama_cpp_python() {
+    local args_var="llama_cmake_args_$(uname -m)"
+    local cmake_args=${!args_var:-"-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF"}
+    local key
+    key=$(printf '%s %s %s' "$llama_version" "$(uname -m)" "$cmake_args" | sha256sum | cut -c1-16)
+    local cache=${LIVEGUARD_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/liveguard/wheels}/llama-cpp-python-$key
+    if ! compgen -G "$cache/llama_cpp_python-$llama_version-*.whl" >/dev/null; then
+        echo "building llama-cpp-python $llama_version for a portable $(uname -m) baseline (a few minutes)" >&2
+        rm -rf "$cache.tmp" && mkdir -p "$cache.tmp"
+        CMAKE_ARGS="$cmake_args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) .venv/bin/python -m pip wheel -q --disable-pip-version-check \
+            --no-deps --no-cache-dir --no-binary llama-cpp-python -w "$cache.tmp" "llama-cpp-python==$llama_version"
+        rm -rf "$cache" && mv "$cache.tmp" "$cache"
+    fi
+    local wheel
+    wheel=$(compgen -G "$cache/llama_cpp_python-$llama_version-*.whl" | head -n1)
+    "${pip[@]}" --force-reinstall --no-deps "$wheel"
+    "${pip[@]}" "llama-cpp-python[server] @ file://$(realpath "$wheel")"
+}
+
 python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
@@ -33,6 +64,7 @@ if ((with_tests)); then
     else
         "${pip[@]}" "torch==2.14.1" "torchvision==0.29.1"
     fi
+    install_llama_cpp_python
     "${pip[@]}" -e ".[test,export,funasr,llama-server]"
     # funasr-onnx pins numpy<=1.26.4 although it runs on numpy 2; its real needs come from the extra above.
     "${pip[@]}" --no-deps "funasr-onnx==0.4.3"
