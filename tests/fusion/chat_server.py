@@ -163,9 +163,14 @@ class RecordingProxy(_LoopbackServer):
                 owner.requests.append(Recorded(self.path, dict(self.headers.items()), body, time.monotonic()))
                 conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn.request(self.command, self.path, body=raw or None, headers=headers)
-                reply = conn.getresponse()
-                data = reply.read()
+                try:
+                    conn.request(self.command, self.path, body=raw or None, headers=headers)
+                    reply = conn.getresponse()
+                    data = reply.read()
+                except (OSError, http.client.HTTPException) as exc:  # the upstream died: a gateway error, no traceback
+                    self.send_error(502, f"upstream {upstream} unreachable: {type(exc).__name__}")
+                    conn.close()
+                    return
                 self.send_response(reply.status)
                 for key, value in reply.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):

@@ -8,19 +8,16 @@ the Authorization header), schema-constrained decoding giving an answer that bec
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
+import signal
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (tools/install.sh --test installs it)")
 
 from chat_server import RecordingProxy  # noqa: E402
+from llama_server import LlamaServer, exit_description  # noqa: E402
 
 from edge import __version__  # noqa: E402
 from edge.config import Config  # noqa: E402
@@ -44,47 +41,33 @@ def smollm2_gguf() -> Path:
     return found[0]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
-    """``python -m llama_cpp.server`` on a free loopback port, ready to answer; its base URL."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--model_alias", MODEL,
-        "--host", "127.0.0.1", "--port", str(port), "--api_key", KEY, "--n_ctx", "4096",
-        # one thread: on a busy 2-core machine two spinning threads are many times slower
-        "--n_threads", "1", "--n_threads_batch", "1", "--logits_all", "False", "--verbose", "False",
-    ]
-    base_url = f"http://127.0.0.1:{port}/v1"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+def llama_process(tmp_path_factory):
+    """The module's one llama server, ready to answer (a crash while starting fails in one line)."""
+    server = LlamaServer(smollm2_gguf(), MODEL, KEY, tmp_path_factory.mktemp("llama") / "server.log")
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama server exited with {process.returncode}: {log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama server not ready after {STARTUP_S}s: {log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
-        yield base_url
+        problem = server.wait_ready(STARTUP_S)
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
+
+
+@pytest.fixture
+def llama_server(llama_process):
+    """The running server for one test; if it died before the test, that is the failure reported."""
+    died = llama_process.death()
+    if died:
+        pytest.fail(died, pytrace=False)
+    return llama_process
+
+
+def assert_alive(server: LlamaServer) -> None:
+    """Checked right after a call, before any assertion on its outcome: a dead server is the cause to name."""
+    died = server.death()
+    if died:
+        pytest.fail(died, pytrace=False)
 
 
 def engine(monkeypatch, base_url, key=KEY):
@@ -104,10 +87,11 @@ def window(make_evidence, make_line):
 
 
 def test_schema_constrained_answer_becomes_a_result(monkeypatch, llama_server, window):
-    with RecordingProxy(llama_server) as proxy:
+    with RecordingProxy(llama_server.base_url) as proxy:
         fuse = engine(monkeypatch, proxy.base_url)
         result = fuse(window)
         fuse.close()
+    assert_alive(llama_server)
     assert schema_problem(result, RESULT_SCHEMA) is None
     assert result["engine"] == MODEL, result.get("failures")  # the model's answer, not the fallback
     assert "failures" not in result and result["evidence_id"] == window["id"]
@@ -130,10 +114,27 @@ def test_schema_constrained_answer_becomes_a_result(monkeypatch, llama_server, w
 
 
 def test_a_real_server_refusing_the_key_ends_in_the_local_rules(monkeypatch, llama_server, window):
-    with RecordingProxy(llama_server) as proxy:
+    with RecordingProxy(llama_server.base_url) as proxy:
         fuse = engine(monkeypatch, proxy.base_url, key="sk-wrong-key")
         result = fuse(window)
         fuse.close()
+    assert_alive(llama_server)
     assert len(proxy.requests) == 1  # 401 is final
     assert result["engine"] == "local-rules" and result["brand"] == "AURORA"
     assert "HTTP 401" in result["failures"][0] and "sk-wrong-key" not in json.dumps(result)
+
+
+def test_a_server_that_dies_is_reported_in_one_line(tmp_path):
+    """The report the fixtures give: how the server ended (the signal by name) and its log's last lines."""
+    server = LlamaServer(smollm2_gguf(), MODEL, KEY, tmp_path / "server.log")
+    try:
+        assert server.wait_ready(STARTUP_S) is None
+        assert server.death() is None
+        os.kill(server.pid, signal.SIGSEGV)
+        server.process.wait(timeout=30)
+        report = server.death()
+    finally:
+        server.stop()
+    assert report is not None and "\n" not in report
+    assert report.startswith(f"llama server (pid {server.pid}) died, killed by SIGSEGV (exit -11); log tail: ")
+    assert exit_description(139) == "exit 139" and exit_description(-9) == "killed by SIGKILL (exit -9)"
