@@ -103,21 +103,22 @@ def _load(args: argparse.Namespace) -> Any:
 def _run(args: argparse.Namespace) -> int:
     from edge.pipeline import Pipeline
 
-    pipeline = Pipeline(_load(args))
+    config = _load(args)
     evidence_dir = Path(args.evidence) if args.evidence else None
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
+    with Pipeline(config) as pipeline:
 
-    def produce(video: str) -> dict[str, Any]:
-        outcome = _run_one(pipeline, video)
-        result = dict(outcome.result)
-        if args.timings:
-            result["timings"] = outcome.timings
-        if evidence_dir is not None:
-            _save_evidence(evidence_dir, outcome)
-        return result
+        def produce(video: str) -> dict[str, Any]:
+            outcome = _run_one(pipeline, video)
+            result = dict(outcome.result)
+            if args.timings:
+                result["timings"] = outcome.timings
+            if evidence_dir is not None:
+                _save_evidence(evidence_dir, outcome)
+            return result
 
-    return _each_input(args.videos, produce, args.debug)
+        return _each_input(args.videos, produce, args.debug)
 
 
 def _each_input(inputs: Sequence[str], produce: Callable[[str], dict[str, Any]], debug: bool) -> int:
@@ -194,13 +195,8 @@ def _fuse(args: argparse.Namespace) -> int:
     fusion_config = load_config(args.config).fusion
     if args.mode:
         fusion_config = fusion_config.model_copy(update={"mode": args.mode})
-    fuse = create_fusion(fusion_config)
-    try:
+    with create_fusion(fusion_config) as fuse:
         return _each_input(args.evidence, lambda path: _fuse_one(fuse, path), args.debug)
-    finally:
-        close = getattr(fuse, "close", None)
-        if close is not None:
-            close()
 
 
 def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:
@@ -242,7 +238,7 @@ def _config_schema(args: argparse.Namespace) -> int:
 
 def _pack_path(args: argparse.Namespace) -> Path:
     from edge.config import load_config
-    from edge.engines import DEFAULT_PACK
+    from edge.runtime import DEFAULT_PACK
 
     if args.pack:
         return Path(args.pack)
@@ -254,9 +250,8 @@ def _pack_path(args: argparse.Namespace) -> Path:
 
 
 def _engines_list(args: argparse.Namespace) -> int:
-    from edge.engines import ModelPack, file_status
-    from edge.engines.target import engine_status
     from edge.errors import ModelError
+    from edge.runtime import ModelPack, engine_status, file_status
 
     pack = ModelPack.load(_pack_path(args))
     if not pack.entries:
@@ -277,8 +272,8 @@ def _engines_list(args: argparse.Namespace) -> int:
 
 
 def _engines_build(args: argparse.Namespace) -> int:
-    from edge.engines import ModelPack
-    from edge.engines.build import build_pack_engine, engines_to_build
+    from edge.engines import build_pack_engine, engines_to_build
+    from edge.runtime import ModelPack
 
     pack = ModelPack.load(_pack_path(args))
     todo = engines_to_build(pack, args.names or None, args.force)

@@ -7,7 +7,6 @@ chunks arrive, so the detector, the decoder and ASR overlap; selection holds O(K
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 import time
@@ -19,15 +18,16 @@ from edge.asr import Transcriber, create_transcriber, merge_transcripts
 from edge.config import Config, config_hash
 from edge.detect import Detector, create_detector
 from edge.errors import LiveGuardError, SourceError
-from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, StreamInfo, build_evidence, encode_jpeg, schema_problem
+from edge.evidence import Provenance
 from edge.fusion import create_fusion, create_vl_reader
-from edge.ocr import create_reader, fuse_ocr_lines
+from edge.ocr import create_reader
 from edge.score import FrameScorer
-from edge.score.quality import create_quality_model
+from edge.score.quality import create_quality_regressor
 from edge.select import KeyframePool, min_spacing
 from edge.sources import VideoFile
 from edge.timing import StageTimer
-from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, Transcript
+from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, Readings, Selection, Transcript
+from edge.window import decode_failure, model_identities, read_keyframes, stream_info, window_evidence, window_result, window_span
 
 ProgressCallback = Callable[[int, "int | None"], None]  # (frames done, frames expected)
 ScoreCallback = Callable[[FrameScore], None]  # every sampled frame's score, in order (plots, evaluation)
@@ -47,32 +47,52 @@ class WindowOutcome:
 
 
 class Pipeline:
-    """Loads every model once; :meth:`run` processes one file as one window."""
+    """Loads every model once; :meth:`run` processes one file as one window.
+
+    It owns its models, their sessions and the fusion's HTTP clients: use it as a context manager,
+    or call :meth:`close` when done.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
         threads = config.runtime.threads
         pack = config.models.pack
-        self.detector: Detector | None = create_detector(config.detector, threads, pack)
-        quality = None
-        if config.scoring.strategy == "B":  # the config validator guarantees a model or an engine
-            quality = create_quality_model(config.scoring, threads=threads, pack=pack)
-        self.quality = quality
-        self.scorer = FrameScorer(config.scoring, quality)
-        self.reader = create_reader(config.ocr, threads)
-        self.transcriber: Transcriber | None = create_transcriber(config.asr, threads)
-        self.fuse = create_fusion(config.fusion)
-        self.vl = create_vl_reader(config.fusion)  # None unless fusion.vl.enabled (direct mode)
+        self._owned: list[Any] = []  # closed in reverse order of creation
+        try:
+            self.detector: Detector | None = self._own(create_detector(config.detector, threads, pack))
+            quality = None
+            if config.scoring.strategy == "B":  # the config validator guarantees a model or an engine
+                quality = self._own(create_quality_regressor(config.scoring.quality, threads, pack))
+            self.quality = quality
+            self.scorer = FrameScorer(config.scoring, quality)
+            self.reader = self._own(create_reader(config.ocr, threads))
+            self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads))
+            self.fuse = self._own(create_fusion(config.fusion))
+            self.vl = self._own(create_vl_reader(config.fusion))  # None unless fusion.vl.enabled (direct mode)
+        except BaseException:
+            self.close()
+            raise
         self.config_hash = config_hash(config)
+
+    def _own(self, resource: Any) -> Any:
+        if resource is not None:
+            self._owned.append(resource)
+        return resource
+
+    def close(self) -> None:
+        """Release every model and client; the pipeline is not used afterwards."""
+        while self._owned:
+            self._owned.pop().close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def models(self) -> dict[str, Any]:
-        return {
-            "detector": self.detector.model if self.detector else None,
-            "quality": self.quality.model if self.quality else None,
-            "ocr": self.reader.model,
-            "asr": self.transcriber.model if self.transcriber else None,
-        }
+        return model_identities(detector=self.detector, quality=self.quality, ocr=self.reader, asr=self.transcriber)
 
     def run(
         self, path: str | Path, progress: ProgressCallback | None = None, on_score: ScoreCallback | None = None
@@ -85,8 +105,7 @@ class Pipeline:
         cfg = self.config
         timer = StageTimer()
         started = time.perf_counter()
-        chunk_seconds = getattr(cfg.asr, "chunk_seconds", 30.0)
-        with VideoFile(path, cfg.sampling.fps, audio_chunk_seconds=chunk_seconds) as video:
+        with VideoFile(path, cfg.sampling.fps, audio_chunk_seconds=cfg.asr.chunk_seconds) as video:
             expected = video.info.expected_samples(cfg.sampling.fps)
             with _Workers(video, self.transcriber, cfg.runtime.queue_frames, timer) as workers:
                 pool, last_pts = self._select(workers.frames(), timer, progress, expected, on_score)
@@ -94,42 +113,21 @@ class Pipeline:
                 if not keyframes:
                     raise SourceError(str(path), "no video frame could be sampled")
                 vl = self.vl.submit(keyframes) if self.vl else None  # VL hook: Qwen-VL reads the best crop beside OCR
-                ocr_lines, raw_lines = self._read_text(keyframes, timer)
-                transcript, failures = workers.transcript()
-            stream = StreamInfo(
-                id=Path(path).stem,
-                source=Path(path).name,
-                video_codec=video.info.video_codec,
-                audio_codec=video.info.audio_codec,
-                # the keyframe's, not the container's: it is upright even when the file stores a rotation
-                width=keyframes[0].frame.image.shape[1],
-                height=keyframes[0].frame.image.shape[0],
-                decode_errors=video.decode_errors,
-            )
-        jpegs = [encode_jpeg(kf.frame.image) for kf in keyframes]
-        evidence = build_evidence(
-            config=cfg,
-            config_hash=self.config_hash,
-            stream=stream,
-            window=(0.0, max(last_pts, video.info.duration or 0.0)),
-            sampled_frames=pool.count,
-            d_min=min_spacing(pool.count, cfg.selection.top_k, cfg.selection.spacing_divisor),
-            keyframes=keyframes,
-            jpeg_sha256=[hashlib.sha256(j).hexdigest() for j in jpegs],
-            ocr_lines=ocr_lines,
-            raw_ocr_lines=raw_lines,
-            transcript=transcript,
-            models=self.models,
-            vl=vl.result() if vl else None,
+                with timer.stage("ocr"):
+                    ocr_lines, raw_lines = read_keyframes(
+                        keyframes, lambda frame: self.reader.read(frame, None), self.detector is not None,
+                        cfg.ocr.fuse_similarity,
+                    )
+                transcript, asr_failures = workers.transcript()
+            stream = stream_info(path, video.info, keyframes, video.decode_errors)
+        selection = Selection(
+            tuple(keyframes), pool.count, min_spacing(pool.count, cfg.selection.top_k, cfg.selection.spacing_divisor)
         )
-        _check(evidence, EVIDENCE_SCHEMA)
+        readings = Readings(tuple(ocr_lines), raw_lines, transcript, vl.result() if vl else None)
+        provenance = Provenance(cfg, self.config_hash, self.models)
+        evidence, jpegs = window_evidence(provenance, stream, window_span(last_pts, video.info.duration), selection, readings)
         with timer.stage("fusion"):
-            result = self.fuse(evidence)
-        if video.decode_errors:
-            failures.insert(0, f"decode: {video.decode_errors} damaged packet(s) skipped; the result rests on the frames that decoded")
-        if failures:
-            result["failures"] = failures + result.get("failures", [])  # keep the engine's own failures too
-        _check(result, RESULT_SCHEMA)
+            result = window_result(self.fuse, evidence, decode_failure(video.decode_errors) + asr_failures)
         timings = timer.as_dict()
         timings["total"] = round(time.perf_counter() - started, 4)
         return WindowOutcome(evidence, result, keyframes, jpegs, timings)
@@ -189,25 +187,9 @@ class Pipeline:
                 finished.append(Keyframe(kf.frame, self.scorer.score(kf.frame, detections), detections))
         return finished
 
-    def _read_text(self, keyframes: Sequence[Keyframe], timer: StageTimer) -> tuple[list[Any], int]:
-        """OCR each keyframe; fuse the lines across keyframes (paper §3.4.2)."""
-        lines = []
-        with timer.stage("ocr"):
-            for kf in keyframes:
-                products = kf.detections if self.detector is not None else None
-                lines.extend(self.reader.read(kf.frame, products))
-            fused = fuse_ocr_lines(lines, self.config.ocr.fuse_similarity)
-        return fused, len(lines)
-
 
 def _unscored(frame: Frame) -> FrameScore:
     return FrameScore(frame.index, frame.pts, 0.0, 0.0)
-
-
-def _check(document: dict[str, Any], schema: str) -> None:
-    problem = schema_problem(document, schema)
-    if problem is not None:  # a bug of ours, not bad input: say exactly where
-        raise AssertionError(f"{schema} document does not match its schema: {problem}")
 
 
 class _Workers:

@@ -7,6 +7,7 @@ needs RGB (the detector) converts at its own boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +95,24 @@ class OcrLine:
 
 
 @dataclass(frozen=True)
+class FusedText:
+    """One text item of a window after multi-frame fusion (paper §3.4.2).
+
+    ``text`` and ``box`` are those of the most confident variant; ``key`` is the normalised form
+    used for matching; ``confidence`` the max over the merged lines; ``frames`` the sorted frame
+    indices it was read in; ``in_product`` True if any merged line lies inside a product box,
+    False if all lie outside, else None.
+    """
+
+    text: str
+    key: str
+    confidence: float
+    frames: tuple[int, ...]
+    in_product: bool | None
+    box: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class TranscriptSegment:
     start: float  # seconds from the window start
     end: float
@@ -118,6 +137,38 @@ class ModelInfo:
     sha256: str | None = None
     precision: str | None = None  # fp32, fp16, int8
     provider: str | None = None  # e.g. CPUExecutionProvider, TensorRT, ctranslate2-cpu
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """Where a window came from; ``width``/``height`` are those of the upright keyframe."""
+
+    id: str
+    source: str
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    width: int = 0
+    height: int = 0
+    decode_errors: int = 0
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What keyframe selection kept of one window: the keyframes, out of ``sampled_frames``."""
+
+    keyframes: tuple[Keyframe, ...]
+    sampled_frames: int
+    d_min: float  # the Top-K spacing in sampled frames (paper §3.4.2)
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What the readers made of one window: fused OCR text, the speech, the VL reading if any."""
+
+    ocr_lines: tuple[FusedText, ...]
+    raw_ocr_lines: int  # lines read before multi-frame fusion
+    transcript: Transcript
+    vl: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

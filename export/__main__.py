@@ -120,7 +120,7 @@ def _role(path: Path) -> str:
 
 
 def _input_size(path: Path) -> int:
-    from edge.detect.onnx_model import graph_inputs, load_onnx
+    from edge.runtime import graph_inputs, load_onnx
 
     images = next(t for t in graph_inputs(load_onnx(path)) if t.name != "orig_target_sizes")
     side = images.shape[-1] if images.shape else None
@@ -132,7 +132,7 @@ def _input_size(path: Path) -> int:
 def _register(args: argparse.Namespace, path: Path, role: str, provenance: dict[str, Any]) -> None:
     if not args.pack:
         return
-    from edge.engines.manifest import ModelPack, onnx_entry
+    from edge.runtime import ModelPack, onnx_entry
 
     pack = ModelPack.load_or_new(args.pack)
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -230,7 +230,7 @@ def _check(args: argparse.Namespace, reference: Path, variant: Path) -> int:
 
 
 def _engine(args: argparse.Namespace) -> int:
-    from edge.engines.manifest import BatchRange
+    from edge.runtime import BatchRange
     from export.tensorrt_build import build_declared, declare_engine
 
     low, opt, high = args.batch

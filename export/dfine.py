@@ -16,11 +16,12 @@ import torch
 from torch import nn
 from transformers import DFineConfig, DFineForObjectDetection, HGNetV2Config
 
+from edge.runtime import DFINE_INPUT_NAMES, DFINE_OUTPUT_NAMES
 from export import torchscript_onnx_export
 from export.simplify import check_and_simplify
 
-INPUT_NAMES = ["images", "orig_target_sizes"]
-OUTPUT_NAMES = ["labels", "boxes", "scores"]
+INPUT_NAMES = list(DFINE_INPUT_NAMES)  # the official contract the edge checks at load
+OUTPUT_NAMES = list(DFINE_OUTPUT_NAMES)
 DEFAULT_OPSET = 17
 SUPPORTED_OPSETS = (16, 17)
 

@@ -2,7 +2,7 @@
 
 The paper's inputs are 640×640 detector frames and 224×224 product crops; any image size
 works, since frames are resized exactly as the edge runtime resizes them
-(:func:`edge.detect.onnx_dfine.preprocess`, :func:`edge.score.quality.preprocess_crops`), so
+(:func:`edge.runtime.preprocess_frames`, :func:`edge.runtime.preprocess_crops`), so
 calibration and reports see what the box will see.
 """
 
@@ -14,8 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.detect.onnx_dfine import preprocess
-from edge.score.quality import preprocess_crops
+from edge.runtime import preprocess_crops, preprocess_frames
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -57,7 +56,7 @@ def block_frames(count: int, seed: int, shape: tuple[int, int] = (480, 640), blo
 def detector_feeds(images: Sequence[np.ndarray], size: int) -> dict[str, np.ndarray]:
     """The D-FINE contract's inputs for BGR frames: ``images`` [N,3,S,S] and (w, h) sizes."""
     sizes = np.array([(image.shape[1], image.shape[0]) for image in images], dtype=np.int64)
-    return {"images": preprocess(images, size), "orig_target_sizes": sizes}
+    return {"images": preprocess_frames(images, size), "orig_target_sizes": sizes}
 
 
 def quality_feeds(crops: Sequence[np.ndarray], size: int, input_name: str = "images") -> dict[str, np.ndarray]:

@@ -15,7 +15,7 @@ import onnx
 import torch
 from torch import nn
 
-from edge.score.quality import QUALITY_MAX_KEY, QUALITY_MIN_KEY
+from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY
 from export import torchscript_onnx_export
 
 DEFAULT_OPSET = 17

@@ -27,8 +27,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from edge.detect.onnx_model import graph_inputs, graph_outputs, graph_precision
-from edge.score.quality import read_range
+from edge.runtime import graph_inputs, graph_metadata, graph_outputs, graph_precision, read_range
 from export.frames import detector_feeds, quality_feeds
 
 
@@ -105,7 +104,8 @@ class AccuracyReport:
         head = f"{self.role} {self.precision} vs fp32 on {self.samples} held-out {'frames' if self.role == 'detector' else 'crops'}"
         lines = [head] + [f"  {name:<20} {value:.6g}" for name, value in self.metrics.items()]
         problems = self.violations()
-        lines.append("  bounds: " + ("met (" + "; ".join(map(str, self.bounds)) + ")" if not problems else "MISSED: " + "; ".join(problems)))
+        verdict = "met (" + "; ".join(map(str, self.bounds)) + ")" if not problems else "MISSED: " + "; ".join(problems)
+        lines.append("  bounds: " + verdict)
         return "\n".join(lines)
 
     def save(self, path: str | Path) -> Path:
@@ -226,7 +226,7 @@ def quality_report(
     if len(crops) < 3:
         raise ValueError("a quality report needs at least 3 crops (Pearson correlation)")
     graph = onnx.load(str(reference), load_external_data=False)
-    low, high = read_range(Path(reference), graph.metadata_props)
+    low, high = read_range(Path(reference), graph_metadata(graph))
     input_name, output_name = graph_inputs(graph)[0].name, graph_outputs(graph)[0].name
     sessions = [_session(reference, threads), _session(variant, threads)]
     raw: list[list[np.ndarray]] = [[], []]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge.engines.build import BuildResult, build_pack_engine
-from edge.engines.manifest import BatchRange, ModelPack, engine_entry
+from edge.engines import BuildResult, build_pack_engine
+from edge.runtime import BatchRange, ModelPack, engine_entry
 
 
 def declare_engine(

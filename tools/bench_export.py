@@ -79,7 +79,7 @@ def bench_detector(folder: Path, args: argparse.Namespace) -> dict:
 def bench_quality(folder: Path, args: argparse.Namespace) -> dict:
     import torch
 
-    from edge.score.quality import preprocess_crops
+    from edge.runtime import preprocess_crops
     from export.efficientnet import calibrate_batchnorm, efficientnet_v2_regressor
     from export.frames import block_frames
     from export.quality import export_quality_regressor

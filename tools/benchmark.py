@@ -34,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: measure_memo
 
 from edge.asr import merge_transcripts  # noqa: E402
 from edge.config import parse_config  # noqa: E402
-from edge.evidence import StreamInfo, build_evidence, encode_jpeg  # noqa: E402
-from edge.ocr import fuse_ocr_lines  # noqa: E402
+from edge.evidence import Provenance  # noqa: E402
 from edge.pipeline import Pipeline  # noqa: E402
 from edge.select import min_spacing, select_best  # noqa: E402
 from edge.sources import VideoFile  # noqa: E402
-from edge.types import AudioChunk, Keyframe  # noqa: E402
+from edge.types import AudioChunk, Keyframe, Readings, Selection  # noqa: E402
+from edge.window import read_keyframes, stream_info, window_evidence, window_span  # noqa: E402
 
 
 def tiny_detector(path: Path) -> Path:
@@ -53,7 +53,7 @@ def tiny_detector(path: Path) -> Path:
 def decode_only(pipeline: Pipeline, clip: Path) -> float:
     cfg = pipeline.config
     start = time.perf_counter()
-    with VideoFile(clip, cfg.sampling.fps, audio_chunk_seconds=getattr(cfg.asr, "chunk_seconds", 30.0)) as video:
+    with VideoFile(clip, cfg.sampling.fps, audio_chunk_seconds=cfg.asr.chunk_seconds) as video:
         for _ in video:
             pass
     return time.perf_counter() - start
@@ -64,7 +64,7 @@ def naive_run(pipeline: Pipeline, clip: Path) -> tuple[float, int, dict]:
     cfg = pipeline.config
     start = time.perf_counter()
     frames, chunks = [], []
-    with VideoFile(clip, cfg.sampling.fps, audio_chunk_seconds=getattr(cfg.asr, "chunk_seconds", 30.0)) as video:
+    with VideoFile(clip, cfg.sampling.fps, audio_chunk_seconds=cfg.asr.chunk_seconds) as video:
         for item in video:  # everything decoded and kept first
             (chunks if isinstance(item, AudioChunk) else frames).append(item)
         info = video.info
@@ -72,17 +72,12 @@ def naive_run(pipeline: Pipeline, clip: Path) -> tuple[float, int, dict]:
     scores = [pipeline.scorer.score(f, d) for f, d in zip(frames, detections)]
     best = select_best([s.total for s in scores])
     keyframe = Keyframe(frames[best], scores[best], detections[best])
-    lines = fuse_ocr_lines(pipeline.reader.read(keyframe.frame, keyframe.detections), cfg.ocr.fuse_similarity)
+    lines, raw = read_keyframes([keyframe], lambda f: pipeline.reader.read(f, None), True, cfg.ocr.fuse_similarity)
     transcript = merge_transcripts([pipeline.transcriber.transcribe(c.samples, c.start) for c in chunks] if pipeline.transcriber else [])
-    jpeg = encode_jpeg(keyframe.frame.image)
-    import hashlib
-
-    evidence = build_evidence(
-        config=cfg, config_hash=pipeline.config_hash,
-        stream=StreamInfo(clip.stem, clip.name, info.video_codec, info.audio_codec, info.width, info.height),
-        window=(0.0, info.duration or frames[-1].pts), sampled_frames=len(frames), d_min=min_spacing(len(frames), 1),
-        keyframes=[keyframe], jpeg_sha256=[hashlib.sha256(jpeg).hexdigest()], ocr_lines=lines, raw_ocr_lines=len(lines),
-        transcript=transcript, models=pipeline.models,
+    evidence, _ = window_evidence(
+        Provenance(cfg, pipeline.config_hash, pipeline.models), stream_info(clip, info, [keyframe], 0),
+        window_span(frames[-1].pts, info.duration), Selection((keyframe,), len(frames), min_spacing(len(frames), 1)),
+        Readings(tuple(lines), raw, transcript),
     )
     result = pipeline.fuse(evidence)
     return time.perf_counter() - start, frames[best].index, result

@@ -49,56 +49,56 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
     base = yaml.safe_load(args.config.read_text(encoding="utf-8")) if args.config else {}
     base = base or {}
     detectors = args.detector or [NO_DETECTOR]
-    evaluator = Evaluator(base, detectors, args.quality_model, log)
-    similarity = FieldSimilarity(create_embedder(args.embedder, args.bge_m3))
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    variants = [v.key for v in evaluator.variants]
-    tables = {d: Tables(d, variants) for d in detectors}
-    totals: dict[str, float] = {}
-    per_clip_rows = []
-    with (out / "results.jsonl").open("w", encoding="utf-8") as results:
-        for n, row in enumerate(clips, 1):
-            truth = json.loads((args.dataset / row["truth"]).read_text(encoding="utf-8"))
-            run = evaluator.run_clip(args.dataset / row["video"], truth, keep_thumbnails=args.plots)
-            for key in ("decode", "asr", "ocr", "ocr_frames", "total"):
-                totals[key] = totals.get(key, 0.0) + run.timings[key]
-            similarity.prepare([o.result.get(f) for o in run.outcomes for f in ("brand", "product_name", "category")]
-                               + [o.result_ocr_only.get(f) for o in run.outcomes for f in ("brand", "product_name", "category")]
-                               + [truth[f] for f in ("brand", "product_name", "category")])
-            for o in run.outcomes:
-                scores = score_fields(o.result, truth, similarity)
-                modalities = {}
-                if o.variant == "A@1":
-                    modalities["OCR only"] = score_fields(o.result_ocr_only, truth, similarity)
-                    if o.result_ocr_vl is None:
-                        modalities["OCR+ASR"] = scores
-                    else:
-                        similarity.prepare([r.get(f) for r in (o.result_ocr_asr, o.result_ocr_vl) for f in ("brand", "product_name", "category")])
-                        modalities["OCR+ASR"] = score_fields(o.result_ocr_asr, truth, similarity)
-                        modalities["OCR+Qwen-VL"] = score_fields(o.result_ocr_vl, truth, similarity)
-                        modalities["Full framework (OCR+ASR+VL)"] = scores
-                clean = any(in_clean_span(t, truth) for t in o.pts)
-                tables[o.detector].add(o.variant, scores, OcrStats.of(o.ocr_lines), o.seconds, clean, modalities)
-                per_clip_rows.append([
-                    run.clip, o.detector if o.detector in (NO_DETECTOR, ORACLE) else safe(o.detector), o.variant,
-                    " ".join(map(str, o.keyframes)), " ".join(f"{t:.2f}" for t in o.pts), int(clean),
-                    o.result.get("brand"), o.result.get("product_name"), o.result.get("category"),
-                    f"{scores.brand:.4f}", f"{scores.product_name:.4f}", f"{scores.category:.4f}", f"{o.seconds:.3f}", o.evidence_bytes,
-                ])
-                results.write(json.dumps({"clip": run.clip, "detector": o.detector, "variant": o.variant, "keyframes": o.keyframes,
-                                          "pts": o.pts, "result": o.result, "result_ocr_only": o.result_ocr_only,
-                                          "similarity": scores.__dict__, "seconds": round(o.seconds, 3)}, ensure_ascii=False) + "\n")
-            if args.plots:
-                for d in detectors:
-                    clip_plot(run, d, out / "plots" / f"{run.clip}_{safe(d)}.png")
-            if n % args.checkpoint == 0 and n < len(clips):  # a readable report while a long run goes on
-                write_outputs(args, manifest, clips[:n], evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
-            a1 = next(o for o in run.outcomes if o.variant == "A@1" and o.detector == detectors[0])
-            log(f"[{n}/{len(clips)}] {run.clip} {run.timings['total']:.1f} s  A@1 -> {a1.result.get('brand')!r} {a1.result.get('product_name')!r} "
-                f"(truth {truth['brand']!r} {truth['product_name']!r})")
-    write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
-    return out / "report.md"
+    with Evaluator(base, detectors, args.quality_onnx, log) as evaluator:
+        similarity = FieldSimilarity(create_embedder(args.embedder, args.bge_m3))
+        out: Path = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        variants = [v.key for v in evaluator.variants]
+        tables = {d: Tables(d, variants) for d in detectors}
+        totals: dict[str, float] = {}
+        per_clip_rows = []
+        with (out / "results.jsonl").open("w", encoding="utf-8") as results:
+            for n, row in enumerate(clips, 1):
+                truth = json.loads((args.dataset / row["truth"]).read_text(encoding="utf-8"))
+                run = evaluator.run_clip(args.dataset / row["video"], truth, keep_thumbnails=args.plots)
+                for key in ("decode", "asr", "ocr", "ocr_frames", "total"):
+                    totals[key] = totals.get(key, 0.0) + run.timings[key]
+                similarity.prepare([o.result.get(f) for o in run.outcomes for f in ("brand", "product_name", "category")]
+                                   + [o.result_ocr_only.get(f) for o in run.outcomes for f in ("brand", "product_name", "category")]
+                                   + [truth[f] for f in ("brand", "product_name", "category")])
+                for o in run.outcomes:
+                    scores = score_fields(o.result, truth, similarity)
+                    modalities = {}
+                    if o.variant == "A@1":
+                        modalities["OCR only"] = score_fields(o.result_ocr_only, truth, similarity)
+                        if o.result_ocr_vl is None:
+                            modalities["OCR+ASR"] = scores
+                        else:
+                            similarity.prepare([r.get(f) for r in (o.result_ocr_asr, o.result_ocr_vl) for f in ("brand", "product_name", "category")])
+                            modalities["OCR+ASR"] = score_fields(o.result_ocr_asr, truth, similarity)
+                            modalities["OCR+Qwen-VL"] = score_fields(o.result_ocr_vl, truth, similarity)
+                            modalities["Full framework (OCR+ASR+VL)"] = scores
+                    clean = any(in_clean_span(t, truth) for t in o.pts)
+                    tables[o.detector].add(o.variant, scores, OcrStats.of(o.ocr_lines), o.seconds, clean, modalities)
+                    per_clip_rows.append([
+                        run.clip, o.detector if o.detector in (NO_DETECTOR, ORACLE) else safe(o.detector), o.variant,
+                        " ".join(map(str, o.keyframes)), " ".join(f"{t:.2f}" for t in o.pts), int(clean),
+                        o.result.get("brand"), o.result.get("product_name"), o.result.get("category"),
+                        f"{scores.brand:.4f}", f"{scores.product_name:.4f}", f"{scores.category:.4f}", f"{o.seconds:.3f}", o.evidence_bytes,
+                    ])
+                    results.write(json.dumps({"clip": run.clip, "detector": o.detector, "variant": o.variant, "keyframes": o.keyframes,
+                                              "pts": o.pts, "result": o.result, "result_ocr_only": o.result_ocr_only,
+                                              "similarity": scores.__dict__, "seconds": round(o.seconds, 3)}, ensure_ascii=False) + "\n")
+                if args.plots:
+                    for d in detectors:
+                        clip_plot(run, d, out / "plots" / f"{run.clip}_{safe(d)}.png")
+                if n % args.checkpoint == 0 and n < len(clips):  # a readable report while a long run goes on
+                    write_outputs(args, manifest, clips[:n], evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
+                a1 = next(o for o in run.outcomes if o.variant == "A@1" and o.detector == detectors[0])
+                log(f"[{n}/{len(clips)}] {run.clip} {run.timings['total']:.1f} s  A@1 -> {a1.result.get('brand')!r} {a1.result.get('product_name')!r} "
+                    f"(truth {truth['brand']!r} {truth['product_name']!r})")
+        write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
+        return out / "report.md"
 
 
 def write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, wall, per_clip_rows) -> None:
@@ -119,7 +119,7 @@ def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -
     transition = sum(c["has_transition"] for c in clips)
     silent = sum(not c["has_audio"] for c in clips)
     cfg = evaluator.config
-    quality = f"`{args.quality_model}`" if args.quality_model else None
+    quality = f"`{args.quality_onnx}`" if args.quality_onnx else None
     command = "python tools/evaluate.py " + " ".join(sys.argv[1:]) if args.command is None else args.command
     lines = [
         "# LiveGuard on the synthetic livestream benchmark",
@@ -175,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--plots", action="store_true", help="a PNG per clip: frame score over time, chosen frame, thumbnail")
     ap.add_argument("--detector", action="append", default=None,
                     help="none (whole-frame fallback, default), oracle (truth boxes), or a D-FINE ONNX; repeat to compare in one run")
-    ap.add_argument("--quality-model", type=Path, default=None, help="Strategy B quality regressor ONNX (enables its rows)")
+    ap.add_argument("--quality-model", type=Path, default=None, dest="quality_onnx", metavar="ONNX",
+                    help="Strategy B quality regressor ONNX (enables its rows)")
     ap.add_argument("--embedder", choices=EMBEDDERS, default="use", help="field-similarity model (default use)")
     ap.add_argument("--bge-m3", type=Path, default=None, help="BGE-M3 ONNX file or folder (model.onnx + tokenizer.json)")
     ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML to start from (default: built-in defaults)")

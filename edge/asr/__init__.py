@@ -13,6 +13,7 @@ import numpy as np
 
 from edge.asr.transcript import join_text, merge_transcripts
 from edge.config.models import FunAsrConfig, NoAsrConfig, WhisperAsrConfig
+from edge.registry import load_backend
 from edge.types import ModelInfo, Transcript
 
 AsrConfig = WhisperAsrConfig | FunAsrConfig | NoAsrConfig
@@ -22,7 +23,7 @@ __all__ = ["Transcriber", "create_transcriber", "merge_transcripts", "join_text"
 
 @runtime_checkable
 class Transcriber(Protocol):
-    """Turns one chunk of mono 16 kHz float32 audio into a Transcript."""
+    """Turns one chunk of mono 16 kHz float32 audio into a Transcript; owns its models until closed."""
 
     name: str  # "whisper" | "funasr"
     model: ModelInfo  # identity recorded in the evidence
@@ -34,20 +35,23 @@ class Transcriber(Protocol):
         """
         ...
 
+    def close(self) -> None:
+        """Release the models; the transcriber is not used afterwards."""
+        ...
+
+
+# backend literal of the config -> "module:class", imported only when that backend is chosen
+BACKENDS = {
+    "whisper": "edge.asr.whisper:WhisperTranscriber",
+    "funasr": "edge.asr.funasr:FunAsrTranscriber",
+}
+
 
 def create_transcriber(config: AsrConfig, threads: int) -> Transcriber | None:
     """Load the configured backend's models once; None for backend ``"none"``.
 
     Raises ModelError naming the folder or file when a model is missing or malformed.
     """
-    if isinstance(config, WhisperAsrConfig):
-        from edge.asr.whisper import WhisperTranscriber
-
-        return WhisperTranscriber(config, threads)
-    if isinstance(config, FunAsrConfig):
-        from edge.asr.funasr import FunAsrTranscriber
-
-        return FunAsrTranscriber(config, threads)
-    if isinstance(config, NoAsrConfig):
+    if config.backend == "none":
         return None
-    raise TypeError(f"unknown ASR config {type(config).__name__}")
+    return load_backend(BACKENDS, config.backend, "ASR")(config, threads)

@@ -93,6 +93,9 @@ class FunAsrTranscriber:
         text = " ".join(s.text for s in segments)
         return make_transcript(segments, self._language or _guess_language(text), self.name)
 
+    def close(self) -> None:
+        self._asr = self._vad = self._punc = None  # their ONNX Runtime sessions go with them
+
     def _speech_spans(self, audio: np.ndarray) -> list[tuple[int, int]]:
         """FSMN-VAD speech spans in ms; the loop of ``Fsmn_vad.__call__`` with plain ints."""
         from funasr_onnx.utils.e2e_vad import E2EVadModel

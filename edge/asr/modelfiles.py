@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from edge import files
 from edge.errors import ModelError
 
 HASH_LIMIT_BYTES = 512 * 1024 * 1024  # hashing is skipped above this: it would slow every start-up
@@ -21,11 +21,5 @@ def require_files(folder: Path, names: Sequence[str], what: str) -> None:
 
 
 def file_sha256(path: Path, limit: int | None = HASH_LIMIT_BYTES) -> str | None:
-    """Hex sha256 of a file, or None when it is larger than ``limit`` bytes."""
-    if limit is not None and path.stat().st_size > limit:
-        return None
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Hex sha256 of a weights file, or None when it is larger than ``limit`` bytes."""
+    return files.file_sha256(path, limit)

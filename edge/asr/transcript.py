@@ -5,27 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from edge.text import NO_SPACE_SCRIPTS, in_ranges
 from edge.types import Transcript, TranscriptSegment
 
-# Scripts written without spaces between words: CJK ideographs, kana, CJK and full-width punctuation.
-# Hangul is left out on purpose: Korean separates words with spaces.
-_NO_SPACE_RANGES = (
-    (0x3000, 0x303F),  # CJK symbols and punctuation (。、「」)
-    (0x3040, 0x30FF),  # hiragana, katakana
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFF00, 0xFFEF),  # full-width forms (，！？)
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
-)
 # Latin punctuation that attaches to the word before it.
 _CLOSING = set(",.;:!?)]}%'\"")
 
 
 def is_cjk(char: str) -> bool:
-    """True for a character of a script written without spaces between words."""
-    code = ord(char)
-    return any(low <= code <= high for low, high in _NO_SPACE_RANGES)
+    """True for a character of a script written without spaces between words (CJK, kana, full-width forms)."""
+    return in_ranges(char, NO_SPACE_SCRIPTS)
 
 
 def join_text(pieces: Iterable[str]) -> str:

@@ -62,6 +62,9 @@ class WhisperTranscriber:
             raise ModelError(str(self.model_dir), f"Whisper transcription failed: {exc}") from exc
         return make_transcript(segments, info.language, self.name)
 
+    def close(self) -> None:
+        self._model = None  # CTranslate2 frees the weights with the last reference
+
 
 def check_model_dir(folder: Path) -> None:
     """Raise ModelError naming the folder and what a CTranslate2 Whisper model dir lacks."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from edge.config.models import Config, FunAsrConfig, NoAsrConfig, WhisperAsrConfig
+from edge.config.models import MOVED_KEYS, Config, FunAsrConfig, NoAsrConfig, WhisperAsrConfig
 from edge.errors import ConfigError
+from edge.validation import describe_validation_error
 from edge.yamlfile import read_yaml
-
 
 _ASR_BACKENDS = {m.model_fields["backend"].default for m in (WhisperAsrConfig, FunAsrConfig, NoAsrConfig)}
 
@@ -35,30 +36,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>", base_dir: Path 
     try:
         return Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(source, describe_validation_error(exc)) from None
+        raise ConfigError(source, describe_validation_error(exc, _key_path, moved=MOVED_KEYS)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line for a person: the first problem's key path, bad value and expectation."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = _key_path(first["loc"])
-    key = ".".join(loc) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        text = f"{key}: unknown key"
-    elif first["type"] == "missing":
-        text = f"{key}: required key is missing"
-    elif not loc:  # a rule across sections: its message names the keys itself
-        text = msg
-    else:
-        text = f"{key} = {_short(first.get('input'))}: {msg}"
-    if len(errors) > 1:
-        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return text
-
-
-def _key_path(loc: tuple[Any, ...]) -> list[str]:
+def _key_path(loc: Sequence[Any]) -> list[str]:
     """The YAML key path, without the union tags pydantic inserts (``asr.whisper.beam`` -> ``asr.beam``)."""
     path: list[str] = []
     for part in loc:
@@ -66,11 +47,6 @@ def _key_path(loc: tuple[Any, ...]) -> list[str]:
             continue
         path.append(str(part))
     return path
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def config_schema() -> dict[str, Any]:

@@ -8,10 +8,9 @@ are refused.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
-
 
 
 def _relative_to_config(path: Path, info: ValidationInfo) -> Path:
@@ -43,6 +42,7 @@ class SamplingConfig(Section):
     )
 
 
+# Model runtimes: each value has its opener in edge.runtime.backends.RUNTIMES.
 Runtime = Literal["onnxruntime", "tensorrt"]
 
 
@@ -54,44 +54,88 @@ class ModelsConfig(Section):
     )
 
 
-class DetectorConfig(Section):
+class ModelConfig(Section):
+    """A model and how it runs: its ONNX file, the runtime, the TensorRT engine, providers, input side.
+
+    Every model of the pipeline has one such section (``detector``, ``scoring.quality``), opened by
+    :func:`edge.runtime.open_model`; ``section_key`` is where the section sits, for messages.
+    """
+
+    section_key: ClassVar[str] = "model"
+
     model: ConfigPath | None = Field(
-        None,
-        description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
-        "fallback of paper §3.3 scores every frame and the evidence says so.",
+        None, description="ONNX file of the model: run by ONNX Runtime, and the TensorRT fallback when set."
     )
     runtime: Runtime = Field(
         "onnxruntime",
-        description="onnxruntime: run detector.model; tensorrt: run the engine detector.engine of models.pack.",
+        description="onnxruntime: run model on ONNX Runtime; tensorrt: run the engine of models.pack named by engine.",
     )
     engine: str | None = Field(
-        None, min_length=1, description="Name of the detector's TensorRT engine in models.pack (runtime tensorrt)."
+        None, min_length=1, description="Name of the model's TensorRT engine in models.pack (runtime tensorrt)."
     )
     fallback_to_onnxruntime: bool = Field(
         True,
         description="Runtime tensorrt: when the engine cannot run here (no TensorRT, built for another GPU or "
-        "TensorRT version, stale), warn and run detector.model, else the engine's source ONNX, on ONNX Runtime.",
+        "TensorRT version, stale), warn and run model, else the engine's source ONNX, on ONNX Runtime.",
     )
     providers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PROVIDERS),
         min_length=1,
         description="ONNX Runtime execution providers in order of preference; unavailable ones are skipped.",
     )
+    input_size: int = Field(ge=32, description="Square input side of the model.")
+
+    @model_validator(mode="after")
+    def _engine_for_tensorrt(self) -> ModelConfig:
+        if self.runtime == "tensorrt" and self.engine is None:
+            raise ValueError(f"runtime tensorrt needs {self.section_key}.engine (an engine name in models.pack)")
+        return self
+
+
+class DetectorConfig(ModelConfig):
+    """The product detector: D-FINE with the official export contract, and which boxes count."""
+
+    section_key: ClassVar[str] = "detector"
+
+    model: ConfigPath | None = Field(
+        None,
+        description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
+        "fallback of paper §3.3 scores every frame and the evidence says so.",
+    )
+    input_size: int = Field(640, ge=32, description="Square detector input side (official export: 640).")
     threshold: float = Field(0.5, ge=0, le=1, description="Minimum product-box score (det_threshold).")
     product_labels: list[int] = Field(
         default_factory=lambda: [0], min_length=1, description="Label ids that count as products."
     )
     batch_size: int = Field(4, ge=1, le=64, description="Sampled frames per detector call.")
-    input_size: int = Field(640, ge=32, description="Square detector input side (official export: 640).")
 
-    @model_validator(mode="after")
-    def _engine_for_tensorrt(self) -> DetectorConfig:
-        if self.runtime == "tensorrt" and self.engine is None:
-            raise ValueError("runtime tensorrt needs detector.engine (an engine name in models.pack)")
-        return self
+
+class QualityConfig(ModelConfig):
+    """The Strategy B quality regressor Q(crop) (paper §3.3.3) and how it runs."""
+
+    section_key: ClassVar[str] = "scoring.quality"
+
+    model: ConfigPath | None = Field(
+        None,
+        description="EfficientNetV2 quality regressor ONNX, its raw-score range in the file's metadata; "
+        "strategy B needs it, or runtime tensorrt.",
+    )
+    input_size: int = Field(224, ge=32, description="Side of the square crops fed to the regressor.")
+
+
+# Keys of earlier versions: refused with their new place ("scoring.quality_model: moved to ...").
+MOVED_KEYS = {
+    "scoring.quality_model": "scoring.quality.model",
+    "scoring.quality_input_size": "scoring.quality.input_size",
+    "scoring.quality_runtime": "scoring.quality.runtime",
+    "scoring.quality_engine": "scoring.quality.engine",
+    "scoring.quality_fallback_to_onnxruntime": "scoring.quality.fallback_to_onnxruntime",
+}
 
 
 class ScoringConfig(Section):
+    """The frame score's formula (paper §3.3) and, for Strategy B, the quality regressor."""
+
     strategy: Literal["baseline", "A", "B"] = Field(
         "A",
         description="baseline: last frame; A: detection confidence + Laplacian sharpness; "
@@ -103,22 +147,7 @@ class ScoringConfig(Section):
     laplacian_norm: float = Field(
         500.0, gt=0, description="C_s = min(Var(Laplacian(ROI)) / laplacian_norm, 1) (paper: 500)."
     )
-    quality_model: ConfigPath | None = Field(
-        None, description="EfficientNetV2 quality regressor ONNX; required by Strategy B."
-    )
-    quality_input_size: int = Field(224, ge=32, description="Side of the square crops fed to the regressor.")
-    quality_runtime: Runtime = Field(
-        "onnxruntime",
-        description="onnxruntime: run quality_model; tensorrt: run the engine quality_engine of models.pack.",
-    )
-    quality_engine: str | None = Field(
-        None, min_length=1, description="Name of the regressor's TensorRT engine in models.pack (runtime tensorrt)."
-    )
-    quality_fallback_to_onnxruntime: bool = Field(
-        True,
-        description="Runtime tensorrt: when the engine cannot run here, warn and run quality_model, else the "
-        "engine's source ONNX, on ONNX Runtime.",
-    )
+    quality: QualityConfig = QualityConfig()
 
     @model_validator(mode="after")
     def _weights_and_model(self) -> ScoringConfig:
@@ -126,10 +155,8 @@ class ScoringConfig(Section):
             raise ValueError(f"w_d + w_s must equal 1 (got {self.w_d} + {self.w_s})")
         if abs(self.w_d + self.w_q - 1.0) > 1e-6:
             raise ValueError(f"w_d + w_q must equal 1 (got {self.w_d} + {self.w_q})")
-        if self.quality_runtime == "tensorrt" and self.quality_engine is None:
-            raise ValueError("quality_runtime tensorrt needs scoring.quality_engine (an engine name in models.pack)")
-        if self.strategy == "B" and self.quality_model is None and self.quality_runtime != "tensorrt":
-            raise ValueError("strategy B needs scoring.quality_model (an EfficientNetV2 ONNX file)")
+        if self.strategy == "B" and self.quality.model is None and self.quality.runtime != "tensorrt":
+            raise ValueError("strategy B needs scoring.quality.model (an EfficientNetV2 ONNX file)")
         return self
 
 
@@ -148,7 +175,13 @@ class OcrConfig(Section):
     )
 
 
-class WhisperAsrConfig(Section):
+class AsrSection(Section):
+    """What every ASR backend shares: the window's audio reaches it in chunks of ``chunk_seconds``."""
+
+    chunk_seconds: float = Field(30.0, ge=5, le=600, description="Audio is transcribed in chunks of this length.")
+
+
+class WhisperAsrConfig(AsrSection):
     backend: Literal["whisper"] = "whisper"
     model_dir: ConfigPath | None = Field(
         None, description="CTranslate2 Whisper model dir; None: the Whisper-base weights shipped in packages."
@@ -156,19 +189,17 @@ class WhisperAsrConfig(Section):
     language: str | None = Field(None, description="Language code ('en', 'zh'); None: detect.")
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16, float32).")
     beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy (deterministic).")
-    chunk_seconds: float = Field(30.0, ge=5, le=600, description="Audio is transcribed in chunks of this length.")
 
 
-class FunAsrConfig(Section):
+class FunAsrConfig(AsrSection):
     backend: Literal["funasr"] = "funasr"
     model_dir: ConfigPath = Field(description="Paraformer model dir (model.onnx or model_quant.onnx, config.yaml, am.mvn, tokens.json).")
     vad_dir: ConfigPath | None = Field(None, description="FSMN-VAD model dir; None: no VAD, fixed chunks.")
     punc_dir: ConfigPath | None = Field(None, description="CT-Transformer punctuation model dir; None: no punctuation.")
     quantize: bool = Field(False, description="Load model_quant.onnx instead of model.onnx.")
-    chunk_seconds: float = Field(30.0, ge=5, le=600, description="Audio is transcribed in chunks of this length.")
 
 
-class NoAsrConfig(Section):
+class NoAsrConfig(AsrSection):
     backend: Literal["none"] = "none"
 
 
@@ -289,9 +320,8 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _engines_need_a_pack(self) -> Config:
-        uses = [key for key, runtime in (("detector.runtime", self.detector.runtime),
-                                         ("scoring.quality_runtime", self.scoring.quality_runtime))
-                if runtime == "tensorrt"]
+        models: tuple[ModelConfig, ...] = (self.detector, self.scoring.quality)
+        uses = [f"{model.section_key}.runtime" for model in models if model.runtime == "tensorrt"]
         if uses and self.models.pack is None:
             raise ValueError(f"{uses[0]} = tensorrt needs models.pack (the model pack manifest holding the engine)")
         return self

@@ -1,7 +1,6 @@
-"""Product detection (D-FINE, official ONNX export contract)."""
+"""Product detection (D-FINE, official ONNX export contract), on any runtime of :mod:`edge.runtime`."""
 
 from edge.detect.detector import Detector, create_detector
-from edge.detect.onnx_dfine import OnnxDFineDetector
-from edge.detect.providers import select_providers
+from edge.detect.onnx_dfine import DFineDetector
 
-__all__ = ["Detector", "OnnxDFineDetector", "create_detector", "select_providers"]
+__all__ = ["DFineDetector", "Detector", "create_detector"]

@@ -1,4 +1,4 @@
-"""D-FINE with the official export contract (DESIGN.md, Detector), on ONNX Runtime or TensorRT.
+"""D-FINE with the official export contract (DESIGN.md, Detector), on any runtime of :mod:`edge.runtime`.
 
 The graph takes RGB frames plainly resized to S×S and scaled to [0, 1], plus each frame's
 (width, height); it returns ``labels``, ``boxes`` (x1, y1, x2, y2 in original pixels) and
@@ -8,30 +8,22 @@ boxes above the threshold and clips them to the frame; what runs the graph is a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from edge.config.models import DetectorConfig
-from edge.detect.onnx_model import (
+from edge.errors import ModelError
+from edge.runtime import (
+    DFINE_OUTPUT_NAMES,
     GraphTensor,
-    OrtRunner,
+    ModelSignature,
+    Runner,
     TensorSpec,
-    graph_inputs,
-    graph_outputs,
-    load_onnx,
-    model_info,
-    open_session,
+    preprocess_frames,
     signature_problems,
 )
-from edge.detect.providers import select_providers
-from edge.errors import ModelError
 from edge.types import Detections, ModelInfo
-
-OUTPUT_NAMES = ("labels", "boxes", "scores")
 
 
 def contract_inputs(size: int) -> list[TensorSpec]:
@@ -49,17 +41,11 @@ CONTRACT_OUTPUTS = [
 ]
 
 
-class Runner(Protocol):
-    """What runs a graph: an ONNX Runtime session wrapper or a TensorRT engine."""
-
-    def run(self, output_names: Sequence[str], feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]: ...
-
-
 class DFineDetector:
     """The official D-FINE contract on any runtime; see :class:`edge.detect.Detector`.
 
-    ``runner`` runs the graph, ``model`` is its identity for evidence, ``input_dtype`` the
-    dtype of its ``images`` input.
+    ``runner`` runs the graph (the detector owns it: :meth:`close` closes it), ``model`` is its
+    identity for evidence, ``input_dtype`` the dtype of its ``images`` input.
     """
 
     def __init__(self, config: DetectorConfig, runner: Runner, model: ModelInfo, input_dtype: str = "float32") -> None:
@@ -74,13 +60,16 @@ class DFineDetector:
         """Product boxes of each BGR frame, in that frame's pixels (frames may differ in size)."""
         if not images:
             return []
-        blob = preprocess(images, self.input_size).astype(self._input_dtype, copy=False)
+        blob = preprocess_frames(images, self.input_size).astype(self._input_dtype, copy=False)
         sizes = np.array([(image.shape[1], image.shape[0]) for image in images], dtype=np.int64)
         feeds = {"images": blob, "orig_target_sizes": sizes}
-        labels, boxes, scores = self._runner.run(OUTPUT_NAMES, feeds)
+        labels, boxes, scores = self._runner.run(DFINE_OUTPUT_NAMES, feeds)
         return [
             self._products(labels[i], boxes[i], scores[i], (int(w), int(h))) for i, (w, h) in enumerate(sizes)
         ]
+
+    def close(self) -> None:
+        self._runner.close()
 
     def _products(self, labels: np.ndarray, boxes: np.ndarray, scores: np.ndarray, size: tuple[int, int]) -> Detections:
         keep = (scores >= self.config.threshold) & np.isin(labels, self._product_labels)
@@ -94,40 +83,12 @@ class DFineDetector:
         )
 
 
-class OnnxDFineDetector(DFineDetector):
-    """A D-FINE ONNX file (official contract) run by ONNX Runtime."""
-
-    def __init__(self, config: DetectorConfig, threads: int, path: str | Path | None = None) -> None:
-        source = path if path is not None else config.model
-        if source is None:
-            raise ValueError("OnnxDFineDetector needs config.model or a path")
-        path = Path(source)
-        graph = load_onnx(path)
-        images = check_detector_signature(path, graph_inputs(graph), graph_outputs(graph), config.input_size)
-        session = open_session(path, select_providers(config.providers), threads)
-        super().__init__(config, OrtRunner(session, images.fixed_batch), model_info(path, graph, session), images.dtype)
-
-
-def check_detector_signature(
-    path: Path, inputs: Sequence[GraphTensor], outputs: Sequence[GraphTensor], size: int
-) -> GraphTensor:
+def check_detector_signature(signature: ModelSignature, size: int) -> GraphTensor:
     """Refuse a graph that differs from the contract; returns its ``images`` input."""
-    problems = signature_problems(inputs, outputs, contract_inputs(size), CONTRACT_OUTPUTS)
+    problems = signature_problems(signature.inputs, signature.outputs, contract_inputs(size), CONTRACT_OUTPUTS)
     if problems:
-        raise ModelError(str(path), "does not match the D-FINE detector contract: " + "; ".join(problems))
-    return next(tensor for tensor in inputs if tensor.name == "images")
-
-
-def preprocess(images: Sequence[np.ndarray], size: int) -> np.ndarray:
-    """BGR uint8 frames -> float32 [N,3,size,size]: RGB, plain bilinear resize, scaled to [0, 1]."""
-    blob = np.empty((len(images), 3, size, size), dtype=np.float32)
-    for i, image in enumerate(images):
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or 0 in image.shape:
-            raise ValueError(f"frame {i}: expected a BGR uint8 array (H, W, 3), got {image.dtype} {image.shape}")
-        resized = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
-        blob[i] = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
-    blob /= 255.0
-    return blob
+        raise ModelError(str(signature.path), "does not match the D-FINE detector contract: " + "; ".join(problems))
+    return signature.input("images")
 
 
 def clip_boxes(xyxy: np.ndarray, size: tuple[int, int]) -> np.ndarray:

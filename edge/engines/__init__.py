@@ -1,28 +1,10 @@
-"""The model pack (manifest, sha256 and staleness checks) and TensorRT engine builds on the box.
+"""Building TensorRT engines on the box from the model pack's ONNX files (``liveguard engines build``).
 
-Nothing here imports TensorRT at import time: :mod:`edge.engines.target` does it lazily.
+Running engines, the pack itself and the checks of what this box can run live in
+:mod:`edge.runtime`; this package only builds, on top of it. Nothing here imports TensorRT at
+import time: :func:`edge.runtime.target.tensorrt` does it when a build starts.
 """
 
-from edge.engines.manifest import (
-    DEFAULT_PACK,
-    BatchRange,
-    EntryStatus,
-    ModelPack,
-    PackEntry,
-    TensorRTTarget,
-    engine_entry,
-    file_status,
-    onnx_entry,
-)
+from edge.engines.build import BuildResult, allowed_precisions, build_pack_engine, engines_to_build
 
-__all__ = [
-    "DEFAULT_PACK",
-    "BatchRange",
-    "EntryStatus",
-    "ModelPack",
-    "PackEntry",
-    "TensorRTTarget",
-    "engine_entry",
-    "file_status",
-    "onnx_entry",
-]
+__all__ = ["BuildResult", "allowed_precisions", "build_pack_engine", "engines_to_build"]

@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.engines.manifest import BatchRange, EntryStatus, ModelPack, PackEntry
-from edge.engines.target import current_target, engine_status, tensorrt
 from edge.errors import ModelError
+from edge.files import file_sha256
+from edge.runtime.manifest import BatchRange, EntryStatus, ModelPack, PackEntry
+from edge.runtime.target import current_target, engine_status, tensorrt
 
 DEFAULT_WORKSPACE_MB = 2048
 TIMING_CACHE_NAME = "timing.cache"
@@ -134,8 +135,6 @@ def build_pack_engine(
     timing_cache: str | Path | None = None,
 ) -> BuildResult:
     """Build one engine entry from its source ONNX and record the build in the pack (not saved)."""
-    from edge.detect.onnx_model import file_sha256
-
     if entry.format != "tensorrt" or entry.source is None:
         raise ModelError(str(pack.path), f"model '{entry.name}' is not a TensorRT engine entry")
     source = pack.get(entry.source)

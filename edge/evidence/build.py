@@ -10,29 +10,16 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
 
 from edge.config.models import Config
 from edge.evidence.schema import EVIDENCE_SCHEMA
-from edge.types import Keyframe, ModelInfo, Transcript
+from edge.types import FusedText, Keyframe, ModelInfo, Readings, Selection, StreamInfo
 
 JPEG_QUALITY = 90
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    """Where a window came from."""
-
-    id: str
-    source: str
-    video_codec: str | None = None
-    audio_codec: str | None = None
-    width: int = 0
-    height: int = 0
-    decode_errors: int = 0
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -43,26 +30,29 @@ def encode_jpeg(image: np.ndarray) -> bytes:
     return buffer.tobytes()
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Who saw the window and how: the configuration, its hash and the identity of every model."""
+
+    config: Config
+    config_hash: str
+    models: Mapping[str, ModelInfo | None]
+
+
 def build_evidence(
-    *,
-    config: Config,
-    config_hash: str,
+    provenance: Provenance,
     stream: StreamInfo,
     window: tuple[float, float],
-    sampled_frames: int,
-    d_min: float,
-    keyframes: Sequence[Keyframe],
-    jpeg_sha256: Sequence[str],
-    ocr_lines: Sequence[Any],
-    raw_ocr_lines: int,
-    transcript: Transcript,
-    models: dict[str, ModelInfo | None],
-    vl: dict[str, Any] | None = None,
+    selection: Selection,
+    jpegs: Sequence[bytes],
+    readings: Readings,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The evidence document; ``ocr_lines`` are fused texts (``edge.ocr.FusedText``)."""
+    """The evidence document of one window; ``jpegs`` are the keyframes' JPEGs, named by their sha256."""
+    config = provenance.config
     scoring = config.scoring
     weights = {"w_d": scoring.w_d, "w_q": scoring.w_q} if scoring.strategy == "B" else {"w_d": scoring.w_d, "w_s": scoring.w_s}
+    transcript = readings.transcript
     doc: dict[str, Any] = {
         "schema": EVIDENCE_SCHEMA,
         "id": "",
@@ -74,14 +64,16 @@ def build_evidence(
             "strategy": scoring.strategy,
             "top_k": config.selection.top_k,
             "sample_fps": config.sampling.fps,
-            "sampled_frames": sampled_frames,
-            "d_min": round(d_min, 3),
+            "sampled_frames": selection.sampled_frames,
+            "d_min": round(selection.d_min, 3),
             "weights": weights,
             "detector": "d-fine" if config.detector.model is not None else "none",
-            "whole_frame_fallback": any(kf.score.whole_frame for kf in keyframes),
+            "whole_frame_fallback": any(kf.score.whole_frame for kf in selection.keyframes),
         },
-        "keyframes": [_keyframe(kf, digest) for kf, digest in zip(keyframes, jpeg_sha256)],
-        "ocr": {"raw_lines": raw_ocr_lines, "lines": [_ocr_line(line) for line in ocr_lines]},
+        "keyframes": [
+            _keyframe(kf, hashlib.sha256(jpeg).hexdigest()) for kf, jpeg in zip(selection.keyframes, jpegs, strict=True)
+        ],
+        "ocr": {"raw_lines": readings.raw_ocr_lines, "lines": [_ocr_line(line) for line in readings.ocr_lines]},
         "asr": {
             "backend": transcript.backend,
             "language": transcript.language,
@@ -90,9 +82,9 @@ def build_evidence(
                 {"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text} for s in transcript.segments
             ],
         },
-        "vl": vl,
-        "models": {role: (asdict(info) if info is not None else None) for role, info in models.items()},
-        "config_hash": config_hash,
+        "vl": readings.vl,
+        "models": {role: (asdict(info) if info is not None else None) for role, info in provenance.models.items()},
+        "config_hash": provenance.config_hash,
     }
     doc["id"] = evidence_id(doc)
     return doc
@@ -131,7 +123,7 @@ def _keyframe(keyframe: Keyframe, digest: str) -> dict[str, Any]:
     }
 
 
-def _ocr_line(line: Any) -> dict[str, Any]:
+def _ocr_line(line: FusedText) -> dict[str, Any]:
     return {
         "text": line.text,
         "confidence": round(float(line.confidence), 4),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -18,7 +19,7 @@ _FILES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """The JSON Schema document for ``name`` (``liveguard.evidence/1`` or ``liveguard.result/1``)."""
     package, filename = _FILES[name]
@@ -27,9 +28,19 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def schema_problem(document: Any, name: str) -> str | None:
     """None when ``document`` is valid, else one line naming the JSON path and the problem."""
-    validator = jsonschema.Draft202012Validator(load_schema(name))
+    violation = schema_violation(document, load_schema(name))
+    return None if violation is None else f"{violation[0]}: {violation[1]}"
+
+
+def schema_violation(document: Any, schema: Mapping[str, Any]) -> tuple[str, str] | None:
+    """None when ``document`` matches ``schema``, else the JSON path and message of the most relevant error."""
+    validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is None:
         return None
-    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    return f"{path}: {error.message}"
+    return json_path(error.absolute_path), error.message
+
+
+def json_path(path: Iterable[str | int]) -> str:
+    """A jsonschema error's ``absolute_path`` as written in messages: ``$.ocr.lines[3].text``."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)

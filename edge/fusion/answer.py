@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-import jsonschema
+from edge.evidence.schema import schema_violation
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORECASE)
 _QUOTE = 80  # characters of a bad answer quoted in a problem line
@@ -39,12 +39,11 @@ def parse_object(text: str, *, embedded: bool = False) -> tuple[dict[str, Any] |
 
 def shape_problem(value: Any, schema: dict[str, Any]) -> str | None:
     """None when ``value`` matches ``schema``, else the JSON path and what is wrong."""
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is None:
+    violation = schema_violation(value, schema)
+    if violation is None:
         return None
-    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    return f"wrong shape at {path}: {_quote(error.message)}"
+    path, message = violation
+    return f"wrong shape at {path}: {_quote(message)}"
 
 
 def blank_to_none(value: Any) -> Any:

@@ -14,15 +14,18 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
 from edge import __version__
 from edge.config.models import CloudConfig
+from edge.config.secrets import read_api_key
 from edge.errors import FusionError
+from edge.fusion.engine import Closing
 from edge.fusion.prompt import decoding_schema
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,7 @@ class _Failure:
     retry_after: float | None = None
 
 
-class ChatClient:
+class ChatClient(Closing):
     """``POST {base_url}/chat/completions`` with JSON mode, temperature 0 and a fixed seed."""
 
     def __init__(
@@ -96,12 +99,6 @@ class ChatClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> ChatClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def complete(
         self,
@@ -218,6 +215,14 @@ class ChatClient:
         if self._key is not None:
             text = text.replace(self._key.get_secret_value(), "***")
         return text[:_BODY_CHARS]
+
+
+def cloud_client(cloud: CloudConfig, **options: Any) -> ChatClient:
+    """A client of ``cloud`` with its API key read now (ConfigError naming the variable or file if missing).
+
+    ``options`` go to :class:`ChatClient` (tests pass a transport).
+    """
+    return ChatClient(cloud, read_api_key(cloud), **options)
 
 
 def _error_of(response: httpx.Response) -> tuple[str | None, str]:

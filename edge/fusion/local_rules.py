@@ -14,25 +14,71 @@ name the product; they may still carry the live price.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from edge.evidence.schema import RESULT_SCHEMA
+from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceLine, EvidenceView, VlReading, result_record
+from edge.fusion.engine import Closing, Document
 from edge.fusion.text import coverage, find_prices, find_specs, has_cjk, similarity, tokens
+from edge.text import CJK_UNIFIED, char_class
+
+if TYPE_CHECKING:
+    from edge.config.models import FusionConfig
+    from edge.fusion.engine import FusionEngine
 
 ENGINE = "local-rules"
-MODALITY_WEIGHT = {"ocr": 1.0, "vl": 0.8, "asr": 0.6}  # principle 2
-AGREEMENT_BONUS = 0.15  # principle 1, per additional modality that agrees
+
+# Principle 1, consistency first: a value that several modalities agree on gains support.
+AGREEMENT_BONUS = 0.15  # added per additional modality that agrees on a value
 SAME_VALUE = 0.8  # similarity at which two candidate values count as the same
-PRIORITY = ("ocr", "vl", "asr")
-FIELDS = ("product_name", "brand", "category", "key_attributes", "price")
+BRAND_SPOKEN = 0.999  # share of a brand line's tokens the host must say for speech to back it: all of them
+NAME_SPOKEN = 0.75  # share of a name line's tokens the host must say to back it (long names get misheard)
+CORROBORATED = 0.5  # share of an unplaced line's tokens that speech must cover for it to count in full ...
+UNCORROBORATED = 0.5  # ... else its prior is scaled by this: it may be overlay text
+
+# Principle 2, reliability ranking: OCR (packaging text) > VL (image recognition) > ASR (speech).
+MODALITY_WEIGHT = {"ocr": 1.0, "vl": 0.8, "asr": 0.6}  # a candidate's strength is its confidence times this
+VL_CONFIDENCE = 0.7  # a VL reading that states no confidence
+ASR_BRAND = 0.8  # speech saying a packaging brand line in full
+ASR_NAME = 0.7  # speech saying most of a packaging name line
+ASR_PRICE = 0.7  # a price the host says (number words included)
+ASR_SPEC = 0.7  # a quantity the host says
+ASR_CATEGORY = 0.6  # a category keyword the host says
+OCR_CATEGORY_OF_NAME = 0.9  # a category keyword in the chosen product name
+OCR_CATEGORY_OF_PACKAGING = 0.7  # a category keyword anywhere on the packaging
+
+# Principle 3, conflict resolution: which of several OCR readings of one field is the stronger.
+MULTI_WORD_BRAND = 0.85  # a brand is mostly one word; a line of several is more often a slogan
+NAME_FRAGMENT = 0.85  # a line that is part of a larger text block is a fragment of the name
+NAME_WITH_CATEGORY = 1.1  # a name that says what the product is ("... Face Cream") ...
+NAME_WITHOUT_CATEGORY = 0.9  # ... beats one that does not
+OVERLAY_PRICE = 0.8  # a price on the overlay banner: the live price, but not printed on the product
+
+# Principle 4, fault-tolerant completion: a field one modality lacks is filled from the others.
+ASR_NAME_AFTER_BRAND = 0.6  # the words the host says right after the brand, taken as the name
+ASR_BRAND_ALONE = 0.4  # a capitalised name after "the"/"from"/"by" when no text names a brand
+
+# Layout and text heuristics: which lines may name the product, and which form one text block.
+PROMINENCE_FLOOR = 0.5  # prior of the smallest print; the tallest naming print has 1 (bigger print names)
+PRINT_SIZE_RATIO = (0.75, 1.33)  # lines of one block differ in print height by at most a third
+LINE_GAP = (-0.3, 0.8)  # gap to the next line of a block, in print heights: a slight overlap to most of a line
+COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
+MAX_BLOCK_LINES = 3  # a name is printed over at most three lines
+BRAND_MAX_WORDS = 3  # a Latin-script brand has at most three words ...
+BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one)
+NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a brand or a label)
+NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
+NAME_LETTER_SHARE = 0.5  # ... and letters make at least half of its non-space characters
+SPOKEN_NAME_MAX_WORDS = 6  # a name the host says after the brand is at most six words
+_NO_HEIGHT = 1e-6  # print height of a line without a box, to divide by
 
 # "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
-_HANDLE = re.compile(r"^\s*@|^\s*[\w\u4e00-\u9fff]{1,16}\s*(?::\s|：)")
+_HANDLE = re.compile(rf"^\s*@|^\s*[\w{char_class((CJK_UNIFIED,))}]{{1,16}}\s*(?::\s|：)")
 _PROMO = re.compile(
     r"best ?sell|hot ?sale|new arrival|limited|free shipping|flash sale|deal|discount|% ?off|buy \d|"
     r"link below|follow|subscribe|包邮|秒杀|限时|热卖|新品|爆款|优惠|福利|下单|关注",
@@ -45,6 +91,10 @@ _LIVE_UI = re.compile(
     r"\bwatching\b|\bviewers?\b|\blikes\b|人观看|人在看|在线人数|点赞",
     re.IGNORECASE,
 )
+# A spec printed at the end of a name line: only these short spellings, a subset of edge.text.UNITS
+# (a wider set would cut more off names).
+_NAME_SPEC_UNITS = ("ml", "g", "kg", "mg", "oz", "l", "mah", "毫升", "克")
+_TRAILING_SPEC = re.compile(r"\s*\d+(?:\.\d+)?\s*(" + "|".join(_NAME_SPEC_UNITS) + r")\b\s*$", re.IGNORECASE)
 _CHATTY = re.compile(r"[!?！？]{1,}\s*$|^(wow|omg|lol|so |love|want|buy|how much|price|link)", re.IGNORECASE)
 
 
@@ -57,17 +107,10 @@ class Candidate:
     confidence: float
 
 
-@dataclass(frozen=True)
-class Decision:
-    value: str
-    confidence: float
-    support: tuple[str, ...]
-
-
 def decide(candidates: Iterable[Candidate]) -> Decision | None:
     """Pick a field's value from candidates by the four principles; None if there are none."""
     groups: list[list[Candidate]] = []
-    for cand in sorted(candidates, key=lambda c: (PRIORITY.index(c.modality), -c.confidence)):
+    for cand in sorted(candidates, key=lambda c: (MODALITIES.index(c.modality), -c.confidence)):
         for group in groups:
             if similarity(group[0].value, cand.value) >= SAME_VALUE:
                 group.append(cand)
@@ -84,40 +127,41 @@ def decide(candidates: Iterable[Candidate]) -> Decision | None:
 
     group = max(groups, key=strength)  # stable: earlier (higher-priority) groups win exact ties
     lead = group[0]  # highest-priority modality, then highest confidence
-    support = tuple(m for m in PRIORITY if any(c.modality == m for c in group))
-    return Decision(lead.value, round(min(1.0, strength(group)[0]), 4), support)
+    support = tuple(m for m in MODALITIES if any(c.modality == m for c in group))
+    return Decision(lead.value, round(min(1.0, strength(group)[0]), CONFIDENCE_DIGITS), support)
 
 
-def fuse_local(evidence: dict[str, Any]) -> dict[str, Any]:
-    """The ``liveguard.result/1`` record for ``evidence`` by the local rules."""
-    lines = [_Line.from_evidence(line) for line in evidence["ocr"]["lines"]]
-    speech = evidence["asr"]["text"] or ""
-    vl = evidence.get("vl") or {}
+class LocalRules(Closing):
+    """Engine ``local-rules``: no state, no network; :meth:`close` has nothing to release."""
 
-    brand = decide(_brand_candidates(lines, speech, vl))
-    taken = brand.value if brand and "ocr" in brand.support else None
-    name = decide(_name_candidates(lines, speech, vl, brand.value if brand else None, taken))
-    category = decide(_category_candidates(lines, speech, vl, name.value if name else None))
-    price = decide(_price_candidates(lines, speech))
-    spec = decide(_spec_candidates(lines, speech))
+    name = ENGINE
 
-    decisions = {"product_name": name, "brand": brand, "category": category, "price": price}
-    result: dict[str, Any] = {
-        "schema": RESULT_SCHEMA,
-        "evidence_id": evidence["id"],
-        "engine": ENGINE,
-        "source": evidence["stream"]["source"],
-        "key_attributes": {"spec": spec.value} if spec else {},
-        "confidence": {},
-        "support": {},
-    }
-    for field, decision in decisions.items():
-        result[field] = decision.value if decision else None
-        result["confidence"][field] = decision.confidence if decision else 0.0
-        result["support"][field] = list(decision.support) if decision else []
-    result["confidence"]["key_attributes"] = spec.confidence if spec else 0.0
-    result["support"]["key_attributes"] = list(spec.support) if spec else []
-    return result
+    def __call__(self, evidence: Document) -> Document:
+        """The ``liveguard.result/1`` record for the evidence document by the local rules."""
+        return self.fuse(EvidenceView.from_document(evidence))
+
+    def fuse(self, evidence: EvidenceView) -> Document:
+        lines = [_Line.from_view(line) for line in evidence.ocr_lines]
+        speech, vl = evidence.speech, evidence.vl
+
+        brand = decide(_brand_candidates(lines, speech, vl))
+        taken = brand.value if brand and "ocr" in brand.support else None
+        name = decide(_name_candidates(lines, speech, vl, brand.value if brand else None, taken))
+        category = decide(_category_candidates(lines, speech, vl, name.value if name else None))
+        price = decide(_price_candidates(lines, speech))
+        spec = decide(_spec_candidates(lines, speech))
+        attributes = Decision({"spec": spec.value}, spec.confidence, spec.support) if spec else None
+
+        decisions = {"product_name": name, "brand": brand, "category": category, "key_attributes": attributes, "price": price}
+        return result_record(evidence, ENGINE, decisions)
+
+
+fuse_local = LocalRules()  # the rules hold no state: one engine serves every caller
+
+
+def create_engine(config: FusionConfig, fallback: FusionEngine | None = None, **client_options: Any) -> LocalRules:
+    """The registry's factory for ``fusion.engine: local-rules`` (it needs neither config nor fallback)."""
+    return fuse_local
 
 
 @dataclass(frozen=True)
@@ -133,13 +177,9 @@ class _Line:
     print_height: float = 0.0  # height of one printed line (a block spans several)
 
     @classmethod
-    def from_evidence(cls, line: dict[str, Any]) -> _Line:
-        xs = [p[0] for p in line.get("box") or []] or [0.0]
-        ys = [p[1] for p in line.get("box") or []] or [0.0]
-        return cls(
-            line["text"].strip(), float(line["confidence"]), line.get("in_product"),
-            min(xs), min(ys), max(xs), max(ys), tuple(line.get("frames") or ()), max(ys) - min(ys),
-        )
+    def from_view(cls, line: EvidenceLine) -> _Line:
+        left, top, right, bottom = line.bounds or (0.0, 0.0, 0.0, 0.0)
+        return cls(line.text.strip(), line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top)
 
     @property
     def words(self) -> int:
@@ -156,28 +196,29 @@ class _Line:
         if find_prices(self.text) or _PROMO.search(self.text):
             return False
         letters = sum(ch.isalpha() for ch in self.text)
-        return letters >= max(2, len(self.text.replace(" ", "")) // 2) and not find_specs(self.text) == [self.text]
+        needed = max(NAME_MIN_LETTERS, int(len(self.text.replace(" ", "")) * NAME_LETTER_SHARE))
+        return letters >= needed and not find_specs(self.text) == [self.text]
 
     def continues_into(self, below: _Line) -> bool:
         """Is ``below`` the next line of the same text block (a name printed over two lines)?"""
         if self.frames and below.frames and not set(self.frames) & set(below.frames):
             return False
-        similar_size = 0.75 <= below.print_height / max(self.print_height, 1e-6) <= 1.33
+        smallest, largest = PRINT_SIZE_RATIO
+        similar_size = smallest <= below.print_height / max(self.print_height, _NO_HEIGHT) <= largest
         gap = below.top - self.bottom
+        close = LINE_GAP[0] * self.print_height <= gap <= LINE_GAP[1] * self.print_height
         overlap = min(self.right, below.right) - max(self.left, below.left)
-        return similar_size and -0.3 * self.print_height <= gap <= 0.8 * self.print_height and overlap > 0.5 * min(
-            self.right - self.left, below.right - below.left
-        )
+        return similar_size and close and overlap > COLUMN_OVERLAP * min(self.right - self.left, below.right - below.left)
 
 
 def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
-    """Adjacent lines of the same print size joined top to bottom (at most three)."""
+    """Adjacent lines of the same print size joined top to bottom (at most :data:`MAX_BLOCK_LINES`)."""
     ordered = sorted(lines, key=lambda line: (line.top, line.left))
     blocks = []
     for i, first in enumerate(ordered):
         block = [first]
         for below in ordered[i + 1 :]:
-            if len(block) == 3:
+            if len(block) == MAX_BLOCK_LINES:
                 break
             if block[-1].continues_into(below):
                 block.append(below)
@@ -206,80 +247,84 @@ def _line_weight(line: _Line, tallest: float, speech: str) -> float:
     Larger print is more likely the brand or name. A line whose place is unknown (no product box)
     may be overlay text: unless speech corroborates it, it counts for less (consistency first).
     """
-    weight = 0.5 + 0.5 * min(line.print_height / tallest, 1.0)
-    if line.in_product is None and speech and coverage(line.text, speech) < 0.5:
-        weight *= 0.5
+    weight = PROMINENCE_FLOOR + (1.0 - PROMINENCE_FLOOR) * min(line.print_height / tallest, 1.0)
+    if line.in_product is None and speech and coverage(line.text, speech) < CORROBORATED:
+        weight *= UNCORROBORATED
     return weight
 
 
 def _is_brand_like(line: _Line) -> bool:
-    return line.words <= (6 if has_cjk(line.text) else 3) and not find_specs(line.text)
+    return line.words <= (BRAND_MAX_CJK_TOKENS if has_cjk(line.text) else BRAND_MAX_WORDS) and not find_specs(line.text)
 
 
-def _brand_candidates(lines: Sequence[_Line], speech: str, vl: dict[str, Any]) -> list[Candidate]:
+def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     out = []
     for line in eligible:
         if not _is_brand_like(line):
             continue
-        conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if line.words == 1 else 0.85)
+        conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if line.words == 1 else MULTI_WORD_BRAND)
         out.append(Candidate(line.text, "ocr", conf))
-        if speech and coverage(line.text, speech) >= 0.999:
-            out.append(Candidate(line.text, "asr", 0.8))
-    if vl.get("brand"):
-        out.append(Candidate(str(vl["brand"]), "vl", float(vl.get("confidence") or 0.7)))
+        if speech and coverage(line.text, speech) >= BRAND_SPOKEN:
+            out.append(Candidate(line.text, "asr", ASR_BRAND))
+    if vl and vl.brand:
+        out.append(_vl_candidate(vl.brand, vl))
     if not out and speech:
         out += _speech_brand(speech)
     return out
 
 
 def _name_candidates(
-    lines: Sequence[_Line], speech: str, vl: dict[str, Any], brand: str | None, taken: str | None
+    lines: Sequence[_Line], speech: str, vl: VlReading | None, brand: str | None, taken: str | None
 ) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
     blocks = _text_blocks(unclaimed)
     out = []
     for line in unclaimed + blocks:
-        if line.words < 2 and not has_cjk(line.text):
+        if line.words < NAME_MIN_WORDS and not has_cjk(line.text):
             continue
         text = _strip_spec(line.text)
-        # A line that is part of a larger block is a fragment of the name, not the name.
-        fragment = 0.85 if any(line is not b and line.text in b.text for b in blocks) else 1.0
-        conf = line.confidence * _line_weight(line, tallest, speech) * fragment * (1.1 if _categories_in(text) else 0.9)
+        fragment = NAME_FRAGMENT if any(line is not b and line.text in b.text for b in blocks) else 1.0
+        named = NAME_WITH_CATEGORY if _categories_in(text) else NAME_WITHOUT_CATEGORY
+        conf = line.confidence * _line_weight(line, tallest, speech) * fragment * named
         out.append(Candidate(text, "ocr", min(conf, 1.0)))
-        if speech and coverage(text, speech) >= 0.75:
-            out.append(Candidate(text, "asr", 0.7))
-    if vl.get("product_name"):
-        out.append(Candidate(str(vl["product_name"]), "vl", float(vl.get("confidence") or 0.7)))
+        if speech and coverage(text, speech) >= NAME_SPOKEN:
+            out.append(Candidate(text, "asr", ASR_NAME))
+    if vl and vl.product_name:
+        out.append(_vl_candidate(vl.product_name, vl))
     if brand and speech:
         spoken = _after_brand(speech, brand)
         if spoken:
-            out.append(Candidate(spoken, "asr", 0.6))
+            out.append(Candidate(spoken, "asr", ASR_NAME_AFTER_BRAND))
     return out
 
 
 def _category_candidates(
-    lines: Sequence[_Line], speech: str, vl: dict[str, Any], name: str | None
+    lines: Sequence[_Line], speech: str, vl: VlReading | None, name: str | None
 ) -> list[Candidate]:
     out = []
     if name:
-        out += [Candidate(cat, "ocr", 0.9) for cat in _categories_in(name)[:1]]
+        out += [Candidate(cat, "ocr", OCR_CATEGORY_OF_NAME) for cat in _categories_in(name)[:1]]
     packaging = " \n ".join(line.text for line in lines if line.in_product is not False)
-    out += [Candidate(cat, "ocr", 0.7) for cat in _categories_in(packaging)[:1]]
-    if vl.get("category"):
-        out.append(Candidate(str(vl["category"]), "vl", float(vl.get("confidence") or 0.7)))
-    out += [Candidate(cat, "asr", 0.6) for cat in _categories_in(speech)[:1]]
+    out += [Candidate(cat, "ocr", OCR_CATEGORY_OF_PACKAGING) for cat in _categories_in(packaging)[:1]]
+    if vl and vl.category:
+        out.append(_vl_candidate(vl.category, vl))
+    out += [Candidate(cat, "asr", ASR_CATEGORY) for cat in _categories_in(speech)[:1]]
     return out
+
+
+def _vl_candidate(value: str, vl: VlReading) -> Candidate:
+    return Candidate(str(value), "vl", float(vl.confidence or VL_CONFIDENCE))
 
 
 def _price_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
     out = []
     for line in lines:
         # A price banner is part of the live room's overlay and still states the live price.
-        weight = 1.0 if line.in_product is not False else 0.8
+        weight = 1.0 if line.in_product is not False else OVERLAY_PRICE
         out += [Candidate(p, "ocr", line.confidence * weight) for p in find_prices(line.text)]
-    out += [Candidate(p, "asr", 0.7) for p in find_prices(speech)]
+    out += [Candidate(p, "asr", ASR_PRICE) for p in find_prices(speech)]
     return out
 
 
@@ -288,13 +333,13 @@ def _spec_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
     for line in lines:
         if line.in_product is not False:
             out += [Candidate(s, "ocr", line.confidence) for s in find_specs(line.text)]
-    out += [Candidate(s, "asr", 0.7) for s in find_specs(speech)]
+    out += [Candidate(s, "asr", ASR_SPEC) for s in find_specs(speech)]
     return out
 
 
 def _strip_spec(text: str) -> str:
     """'Hydra Glow Cream 50ml' -> 'Hydra Glow Cream' (the spec is an attribute of its own)."""
-    stripped = re.sub(r"\s*\d+(?:\.\d+)?\s*(ml|g|kg|mg|oz|l|mah|毫升|克)\b\s*$", "", text, flags=re.IGNORECASE)
+    stripped = _TRAILING_SPEC.sub("", text)
     return stripped or text
 
 
@@ -308,13 +353,13 @@ def _after_brand(speech: str, brand: str) -> str | None:
     if not match:
         return None
     phrase = re.split(r"\b(?:is|are|for|with|only|which|that|and)\b", match.group(1), maxsplit=1)[0].strip()
-    return " ".join(phrase.split()[:6]) or None
+    return " ".join(phrase.split()[:SPOKEN_NAME_MAX_WORDS]) or None
 
 
 def _speech_brand(speech: str) -> list[Candidate]:
     """Completion from speech alone: a capitalised name right after 'the'/'from'/'by'."""
     match = re.search(r"\b(?:the|from|by)\s+([A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+)+", speech)
-    return [Candidate(match.group(1), "asr", 0.4)] if match else []
+    return [Candidate(match.group(1), "asr", ASR_BRAND_ALONE)] if match else []
 
 
 @lru_cache(maxsize=1)

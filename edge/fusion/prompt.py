@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-FIELDS = ("product_name", "brand", "category", "key_attributes", "price")
-MODALITIES = ("ocr", "vl", "asr")  # paper §3.5.2 principle 2: the reliability order
+from edge.fusion.documents import FIELDS, MODALITIES, EvidenceView
+
 MAX_OCR_LINES = 40
 MAX_SPEECH_CHARS = 2000
 
@@ -140,30 +140,31 @@ Your previous answer was not usable: {problem}. Reply again with only the correc
 keys and value types asked for."""
 
 
-def ocr_evidence(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+def ocr_evidence(evidence: EvidenceView) -> list[dict[str, Any]]:
     """The OCR lines as the LLM sees them: text, confidence, on_product, print height (bigger is more prominent)."""
     lines = []
-    for line in evidence["ocr"]["lines"][:MAX_OCR_LINES]:
-        ys = [p[1] for p in line.get("box") or []]
-        item = {"text": line["text"], "confidence": round(float(line["confidence"]), 3), "on_product": line.get("in_product")}
-        if ys:
-            item["height"] = round(max(ys) - min(ys))
+    for line in evidence.ocr_lines[:MAX_OCR_LINES]:
+        item: dict[str, Any] = {"text": line.text, "confidence": round(line.confidence, 3), "on_product": line.in_product}
+        if line.height is not None:
+            item["height"] = round(line.height)
         lines.append(item)
     return lines
 
 
-def speech_evidence(evidence: dict[str, Any]) -> str:
-    return (evidence["asr"].get("text") or "")[:MAX_SPEECH_CHARS]
+def speech_evidence(evidence: EvidenceView) -> str:
+    return evidence.speech[:MAX_SPEECH_CHARS]
 
 
-def vl_evidence(evidence: dict[str, Any]) -> dict[str, Any] | None:
-    vl = evidence.get("vl")
-    if not vl or vl.get("error"):
+def vl_evidence(evidence: EvidenceView) -> dict[str, Any] | None:
+    """Qwen-VL's reading as the LLM sees it; None when VL was off or failed."""
+    vl = evidence.vl
+    if vl is None or vl.error:
         return None
-    return {k: vl.get(k) for k in ("brand", "product_name", "category", "description", "confidence")}
+    return {"brand": vl.brand, "product_name": vl.product_name, "category": vl.category,
+            "description": vl.description, "confidence": vl.confidence}
 
 
-def fusion_messages(evidence: dict[str, Any], units: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def fusion_messages(evidence: EvidenceView, units: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """System + user messages for the fusion call over ``evidence`` (and structured ``units`` if any)."""
     payload: dict[str, Any] = {
         "ocr": ocr_evidence(evidence),
@@ -176,7 +177,7 @@ def fusion_messages(evidence: dict[str, Any], units: dict[str, Any] | None = Non
     return [{"role": "system", "content": FUSION_SYSTEM}, {"role": "user", "content": user}]
 
 
-def structuring_messages(modality: str, evidence: dict[str, Any]) -> list[dict[str, Any]]:
+def structuring_messages(modality: str, evidence: EvidenceView) -> list[dict[str, Any]]:
     """Messages that ask for the evidence unit of ``modality`` (``ocr`` or ``asr``), paper §3.2."""
     raw: Any = ocr_evidence(evidence) if modality == "ocr" else speech_evidence(evidence)
     system = STRUCTURE_SYSTEM.format(modality=modality.upper(), about=_ABOUT[modality])

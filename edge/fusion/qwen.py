@@ -1,6 +1,6 @@
 """Cloud fusion (paper §3.5): Qwen-Plus, or any OpenAI-compatible model, fuses the evidence.
 
-A plain function of the evidence document: ``QwenFusion(config, client)(evidence) -> result``.
+A callable of the evidence document: ``QwenFusion(config, client, fallback)(evidence) -> result``.
 The call runs at temperature 0 with a fixed seed in JSON mode. An answer that is not valid JSON,
 or not of the answer's shape, gets one repair attempt; when that fails too, or the cloud does not
 answer at all (refusal, throttling past the retry budget, timeouts, no network), the local rules
@@ -10,44 +10,40 @@ decide. The result names the engine that produced it and lists every failure on 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from edge.config.models import FusionConfig
 from edge.evidence.schema import RESULT_SCHEMA, schema_problem
 from edge.fusion.answer import blank_to_none, parse_object, shape_problem
-from edge.fusion.client import ChatClient, CloudError, Reply
-from edge.fusion.prompt import (
-    ANSWER_SCHEMA,
-    FIELDS,
-    MODALITIES,
-    UNIT_SCHEMA,
-    fusion_messages,
-    repair_messages,
-    structuring_messages,
-)
+from edge.fusion.client import ChatClient, CloudError, Reply, cloud_client
+from edge.fusion.documents import CONFIDENCE_DIGITS, FIELDS, MODALITIES, Decision, EvidenceView, result_record
+from edge.fusion.engine import Closing, Document, FusionEngine
+from edge.fusion.prompt import ANSWER_SCHEMA, UNIT_SCHEMA, fusion_messages, repair_messages, structuring_messages
 
 log = logging.getLogger(__name__)
 
-LocalEngine = Callable[[dict[str, Any]], dict[str, Any]]
 
+class QwenFusion(Closing):
+    """Evidence in, ``liveguard.result/1`` out, by the cloud LLM with the local rules as the fallback.
 
-class QwenFusion:
-    """Evidence in, ``liveguard.result/1`` out, by the cloud LLM with the local rules as the fallback."""
+    It owns ``client`` and ``local``: :meth:`close` closes both.
+    """
 
-    def __init__(self, config: FusionConfig, client: ChatClient, local: LocalEngine) -> None:
+    def __init__(self, config: FusionConfig, client: ChatClient, local: FusionEngine) -> None:
         self.config = config
         self.client = client
         self.local = local
         self.model = config.cloud.model
 
-    def __call__(self, evidence: dict[str, Any]) -> dict[str, Any]:
-        vl_error = (evidence.get("vl") or {}).get("error")
-        failures: list[str] = [f"vl: {vl_error}"] if vl_error else []
+    def __call__(self, evidence: Document) -> Document:
+        view = EvidenceView.from_document(evidence)
+        failures: list[str] = [f"vl: {view.vl_error}"] if view.vl_error else []
         try:
-            units = self._structure(evidence, failures) if self.config.structuring else None
-            answer = self._ask(fusion_messages(evidence, units), ANSWER_SCHEMA, failures, "fusion", normalise=_normalise_answer)
+            units = self._structure(view, failures) if self.config.structuring else None
+            answer = self._ask(fusion_messages(view, units), ANSWER_SCHEMA, failures, "fusion", normalise=_normalise_answer)
             if answer is not None:
-                result = _result(evidence, answer, self.model)
+                result = _result(view, answer, self.model)
                 problem = schema_problem(result, RESULT_SCHEMA)
                 if problem is None:
                     if failures:
@@ -68,13 +64,14 @@ class QwenFusion:
 
     def close(self) -> None:
         self.client.close()
+        self.local.close()
 
-    def _structure(self, evidence: dict[str, Any], failures: list[str]) -> dict[str, Any]:
+    def _structure(self, evidence: EvidenceView, failures: list[str]) -> dict[str, Any]:
         """Paper §3.2: the raw OCR and ASR outputs as structured evidence units (skipped when empty)."""
         units: dict[str, Any] = {}
-        present = {"ocr": bool(evidence["ocr"]["lines"]), "asr": bool((evidence["asr"].get("text") or "").strip())}
+        present = evidence.modalities_present()
         for modality in ("ocr", "asr"):
-            if present[modality]:
+            if modality in present:
                 unit = self._ask(structuring_messages(modality, evidence), UNIT_SCHEMA, failures, f"structuring {modality}")
                 if unit is not None:
                     units[modality] = unit
@@ -144,29 +141,29 @@ def _normalise_answer(answer: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _result(evidence: dict[str, Any], answer: dict[str, Any], engine: str) -> dict[str, Any]:
+def _result(evidence: EvidenceView, answer: dict[str, Any], engine: str) -> Document:
     """The ``liveguard.result/1`` record for a valid answer.
 
     A field without a value has no confidence and no support; support only names modalities the
     evidence has (a model may claim an image it never saw).
     """
-    present = {
-        "ocr": bool(evidence["ocr"]["lines"]),
-        "vl": bool(evidence.get("vl")) and not (evidence.get("vl") or {}).get("error"),
-        "asr": bool((evidence["asr"].get("text") or "").strip()),
-    }
-    result: dict[str, Any] = {
-        "schema": RESULT_SCHEMA,
-        "evidence_id": evidence["id"],
-        "engine": engine,
-        "source": evidence["stream"]["source"],
-        "confidence": {},
-        "support": {},
-    }
+    present = evidence.modalities_present()
+    decisions: dict[str, Decision | None] = {}
     for field in FIELDS:
         value = answer[field]
-        empty = value is None or value == {}
-        result[field] = value
-        result["confidence"][field] = 0.0 if empty else round(float(answer["confidence"][field]), 4)
-        result["support"][field] = [] if empty else [m for m in MODALITIES if m in answer["support"][field] and present[m]]
-    return result
+        if value is None or value == {}:
+            decisions[field] = None
+            continue
+        support = tuple(m for m in MODALITIES if m in answer["support"][field] and m in present)
+        decisions[field] = Decision(value, round(float(answer["confidence"][field]), CONFIDENCE_DIGITS), support)
+    return result_record(evidence, engine, decisions)
+
+
+def create_engine(config: FusionConfig, fallback: FusionEngine | None = None, **client_options: Any) -> QwenFusion:
+    """The registry's factory for ``fusion.mode: direct``: reads the API key now (ConfigError if missing).
+
+    ``client_options`` go to :class:`edge.fusion.client.ChatClient` (tests pass a transport).
+    """
+    if fallback is None:
+        raise ValueError("the cloud fusion engine needs a local engine to fall back on")
+    return QwenFusion(config, cloud_client(config.cloud, **client_options), fallback)

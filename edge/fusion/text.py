@@ -6,21 +6,18 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+from edge.text import CHARGE, COUNT, IDEOGRAPHS, MASS, MEASURE_WORD, POWER, VOLUME, alternation, char_class, unit_spellings
+
+# Each CJK ideograph is a token; kana, CJK punctuation and full-width forms are not (NFKC folds the latter).
+_CJK = char_class(IDEOGRAPHS)
 _TOKEN = re.compile(rf"[{_CJK}]|[a-z0-9]+(?:\.[0-9]+)?")
 
-_UNITS = {
-    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "毫升": "ml",
-    "l": "L", "liter": "L", "liters": "L", "litre": "L", "litres": "L", "升": "L",
-    "g": "g", "gram": "g", "grams": "g", "克": "g",
-    "kg": "kg", "kilogram": "kg", "kilograms": "kg", "千克": "kg", "公斤": "kg",
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "毫克": "mg",
-    "oz": "oz", "ounce": "oz", "ounces": "oz",
-    "mah": "mAh", "w": "W", "watt": "W", "watts": "W",
-    "pcs": "pcs", "pieces": "pcs", "片": "pcs", "粒": "pcs", "袋": "bags",
-}
+# The units a spec may carry. No lengths, fluid ounces or singular "pc"/"piece": recognising them
+# would make new specs (and keep such lines from naming the product).
+SPEC_UNIT_KINDS = (VOLUME, MASS, CHARGE, POWER, COUNT, MEASURE_WORD)
+_UNITS = unit_spellings(SPEC_UNIT_KINDS)
 _SPEC = re.compile(
-    r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(" + "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")(?![a-z])",
+    r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s*(" + alternation(_UNITS) + r")(?![a-z])",
     re.IGNORECASE,
 )
 _CURRENCY_BEFORE = re.compile(r"([¥￥$€£]|rmb|cny)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)

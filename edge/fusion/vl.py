@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from edge.config.models import VlConfig
 from edge.fusion.answer import blank_to_none, parse_object, shape_problem
 from edge.fusion.client import ChatClient, CloudError
+from edge.fusion.engine import Closing
 from edge.fusion.prompt import VL_SCHEMA, vl_messages
 from edge.types import Keyframe
 
@@ -55,8 +57,11 @@ def jpeg_data_url(image: np.ndarray, max_side: int, quality: int) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
 
 
-class VlReader:
-    """Reads the product crop with the VL model; :meth:`submit` runs it beside OCR."""
+class VlReader(Closing):
+    """Reads the product crop with the VL model; :meth:`submit` runs it beside OCR.
+
+    It owns its client and its worker thread: :meth:`close` (or the end of a ``with`` block) ends both.
+    """
 
     def __init__(self, config: VlConfig, client: ChatClient) -> None:
         self.config = config

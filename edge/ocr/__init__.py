@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from edge.config.models import OcrConfig
-from edge.ocr.fuse import FusedText, fuse_ocr_lines, normalise_text
-from edge.types import Detections, Frame, ModelInfo, OcrLine
+from edge.ocr.fuse import fuse_ocr_lines, normalise_text
+from edge.registry import load_backend
+from edge.types import Detections, Frame, FusedText, ModelInfo, OcrLine
 
 __all__ = ["FusedText", "TextReader", "create_reader", "fuse_ocr_lines", "normalise_text"]
 
@@ -30,14 +31,18 @@ class TextReader(Protocol):
         """
         ...
 
+    def close(self) -> None:
+        """Release the engine's sessions; the reader is not used afterwards."""
+        ...
+
+
+# engine literal of the config -> "module:class", imported only when that engine is chosen
+_ENGINES = {"rapidocr": "edge.ocr.rapid:RapidTextReader"}
+
 
 def create_reader(config: OcrConfig, threads: int) -> TextReader:
     """Load the configured engine once, from model files on disk only (never a download).
 
     Raises ModelError naming the file or folder when a model is missing or corrupt.
     """
-    if config.engine == "rapidocr":
-        from edge.ocr.rapid import RapidTextReader
-
-        return RapidTextReader(config, threads)
-    raise TypeError(f"unknown OCR engine {config.engine!r}")
+    return load_backend(_ENGINES, config.engine, "OCR")(config, threads)

@@ -14,25 +14,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from edge.types import OcrLine
+from edge.text import (
+    CHARGE,
+    CJK_COMPAT,
+    CJK_EXT_A,
+    CJK_SYMBOLS,
+    CJK_UNIFIED,
+    COUNT,
+    COUNT_SINGULAR,
+    FLUID_OUNCE,
+    LENGTH,
+    MASS,
+    VOLUME,
+    alternation,
+    char_class,
+    unit_spellings,
+)
+from edge.types import FusedText, OcrLine
 
-_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK punctuation and ideographs: a key keeps no space next to them. Not kana (Japanese keys keep
+# their spaces) nor full-width forms (NFKC has folded most of them by then).
+_CJK = char_class((CJK_SYMBOLS, CJK_EXT_A, CJK_UNIFIED, CJK_COMPAT))
 _CURRENCY = "¥$€£"
 
-# unit spellings -> canonical unit (keys are lower case, as normalise_text lowercases first)
-_UNITS = {
-    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "毫升": "ml",
-    "l": "l", "liter": "l", "liters": "l", "litre": "l", "litres": "l", "升": "l",
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "毫克": "mg",
-    "g": "g", "gram": "g", "grams": "g", "克": "g",
-    "kg": "kg", "kilogram": "kg", "kilograms": "kg", "千克": "kg", "公斤": "kg",
-    "oz": "oz", "ounce": "oz", "ounces": "oz", "fl oz": "floz", "fl. oz": "floz", "fl.oz": "floz",
-    "mah": "mah", "cm": "cm", "mm": "mm",
-    "pcs": "pcs", "pc": "pcs", "piece": "pcs", "pieces": "pcs",
-}
-_UNIT = re.compile(
-    r"(\d)\s*(" + "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")(?![a-z])"
-)
+# Units attached to a number in a matching key. Not power ("50 w") nor Chinese measure words ("10片"):
+# keys have always kept those as read, and attaching them would merge lines differently.
+MATCHING_UNIT_KINDS = (VOLUME, FLUID_OUNCE, MASS, CHARGE, LENGTH, COUNT, COUNT_SINGULAR)
+# spelling -> its matching form: the canonical unit in lower case without spaces ("50 fl. oz" -> "50floz")
+_UNITS = {spelling: unit.lower().replace(" ", "") for spelling, unit in unit_spellings(MATCHING_UNIT_KINDS).items()}
+_UNIT = re.compile(r"(\d)\s*(" + alternation(_UNITS) + r")(?![a-z])")
 _CURRENCY_WORD_BEFORE = re.compile(r"(?<![a-z])(?:rmb|cny)\s*(?=\d)")
 _CURRENCY_AFTER = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块|yuan|rmb)(?![a-z])")
 _CURRENCY_SPACE = re.compile(rf"([{_CURRENCY}])\s+(?=\d)")
@@ -47,18 +57,6 @@ _APOSTROPHE = re.compile(r"['’`´]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _NEAR_CJK_SPACE = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 _DIGITS = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class FusedText:
-    """One text item after fusion; ``text`` and ``box`` are those of the most confident variant."""
-
-    text: str
-    key: str  # normalised form used for matching
-    confidence: float  # max over merged lines
-    frames: tuple[int, ...]  # sorted frame indices it was read in
-    in_product: bool | None  # any line inside a product box; False if all outside; else None
-    box: tuple[tuple[float, float], ...]
 
 
 def normalise_text(text: str) -> str:

@@ -20,12 +20,13 @@ import numpy as np
 
 from edge.config.models import OcrConfig
 from edge.errors import ModelError
+from edge.files import file_sha256
+from edge.ocr.layout import in_product, reading_order
 from edge.types import Detections, Frame, ModelInfo, OcrLine
 
 TASKS = ("det", "rec", "cls")  # also the order of the files in the combined sha256
 _SECTIONS = {"det": "Det", "rec": "Rec", "cls": "Cls"}
 PRECISION = "fp32"  # every model the rapidocr 3.x wheel ships is float32
-Box = tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,9 @@ def _check_model_file(path: Path, expected: str | None, combined: Any) -> None:
         raise ModelError(
             str(path), "OCR model file is missing; reinstall the rapidocr wheel (LiveGuard never downloads models)"
         )
-    own = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            own.update(block)
-            combined.update(block)
-    if expected and own.hexdigest() != str(expected).lower():
-        raise ModelError(str(path), f"sha256 {own.hexdigest()} differs from rapidocr's published {expected}")
+    own = file_sha256(path, also=combined)
+    if expected and own != str(expected).lower():
+        raise ModelError(str(path), f"sha256 {own} differs from rapidocr's published {expected}")
 
 
 class RapidTextReader:
@@ -127,6 +124,9 @@ class RapidTextReader:
             lines.append(OcrLine(text, confidence, points, frame.index, in_product(points, products)))
         return reading_order(lines)
 
+    def close(self) -> None:
+        self._engine = None  # its ONNX Runtime sessions go with it
+
 
 def _engine_params(threads: int) -> dict[str, Any]:
     """RapidOCR settings: quiet, no score filter of its own (``read`` applies min_confidence)."""
@@ -159,44 +159,3 @@ def _raw_lines(result: Any) -> Iterable[tuple[Any, str, float]]:
     if boxes is None or texts is None or scores is None:
         return []
     return zip(boxes, texts, scores)
-
-
-def in_product(box: Box, products: Detections | None) -> bool | None:
-    """Whether the box centre lies inside any product box (edges count); None without boxes."""
-    if products is None or len(products) == 0:
-        return None
-    centre = np.asarray(box, dtype=np.float64).reshape(-1, 2).mean(axis=0)
-    xyxy = np.asarray(products.xyxy, dtype=np.float64).reshape(-1, 4)
-    x, y = centre
-    inside = (xyxy[:, 0] <= x) & (x <= xyxy[:, 2]) & (xyxy[:, 1] <= y) & (y <= xyxy[:, 3])
-    return bool(inside.any())
-
-
-def reading_order(lines: Sequence[OcrLine]) -> list[OcrLine]:
-    """Top-to-bottom rows, left-to-right within a row.
-
-    A line joins the current row when its vertical centre lies within the span of the row's
-    first line, so slightly tilted or offset lines on one visual row keep their left-right order.
-    """
-    rows: list[list[OcrLine]] = []
-    for line in sorted(lines, key=lambda item: (_span(item)[0], _left(item))):
-        if rows and _same_row(rows[-1][0], line):
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return [line for row in rows for line in sorted(row, key=_left)]
-
-
-def _span(line: OcrLine) -> tuple[float, float]:
-    ys = [y for _, y in line.box]
-    return min(ys), max(ys)
-
-
-def _left(line: OcrLine) -> float:
-    return min(x for x, _ in line.box)
-
-
-def _same_row(first: OcrLine, line: OcrLine) -> bool:
-    top, bottom = _span(first)
-    low, high = _span(line)
-    return top <= (low + high) / 2 <= bottom

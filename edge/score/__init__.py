@@ -7,5 +7,14 @@ from edge.score.frame_score import (
     laplacian_sharpness,
     laplacian_variance,
 )
+from edge.score.quality import QualityModel, create_quality_regressor
 
-__all__ = ["FrameScorer", "crop_boxes", "detection_confidence", "laplacian_sharpness", "laplacian_variance"]
+__all__ = [
+    "FrameScorer",
+    "QualityModel",
+    "create_quality_regressor",
+    "crop_boxes",
+    "detection_confidence",
+    "laplacian_sharpness",
+    "laplacian_variance",
+]

@@ -7,7 +7,8 @@ Without any ROI both fall back to the whole frame; ``C_d`` is then 0.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np

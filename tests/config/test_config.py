@@ -6,7 +6,17 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from edge.config import Config, config_hash, config_schema, load_config
+from edge.config import (
+    Config,
+    DetectorConfig,
+    ModelConfig,
+    QualityConfig,
+    ScoringConfig,
+    config_hash,
+    config_schema,
+    load_config,
+    parse_config,
+)
 from edge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +62,10 @@ def test_paths_are_relative_to_the_config_file(tmp_path):
         ("sampling:\n  fps: fast\n", 'sampling.fps = "fast": Input should be a valid number'),
         ("scoring:\n  w_d: 1.5\n", "scoring.w_d = 1.5: Input should be less than or equal to 1"),
         ("scoring:\n  w_d: 0.6\n", "w_d + w_s must equal 1"),
-        ("scoring:\n  strategy: B\n", "strategy B needs scoring.quality_model"),
+        ("scoring:\n  strategy: B\n", "strategy B needs scoring.quality.model"),
+        ("scoring:\n  quality:\n    input_size: 8\n", "scoring.quality.input_size = 8: Input should be greater"),
+        ("scoring:\n  quality:\n    runtime: tensorrt\n", "runtime tensorrt needs scoring.quality.engine"),
+        ("detector:\n  runtime: tensorrt\n", "runtime tensorrt needs detector.engine"),
         ("scoring:\n  strategy: C\n", "scoring.strategy = \"C\": Input should be 'baseline', 'A' or 'B'"),
         ("selection:\n  top_k: 0\n", "selection.top_k = 0"),
         ("asr:\n  backend: funasr\n", "asr.model_dir: required key is missing"),
@@ -87,3 +100,39 @@ def test_config_hash_changes_with_config(tmp_path):
     a = config_hash(Config())
     assert a == config_hash(load_config(write(tmp_path, "sampling:\n  fps: 2.0\n")))
     assert a != config_hash(load_config(write(tmp_path, "sampling:\n  fps: 3.0\n")))
+
+
+OLD_QUALITY_KEYS = [
+    ("quality_model", "q.onnx", "scoring.quality.model"),
+    ("quality_input_size", 96, "scoring.quality.input_size"),
+    ("quality_runtime", "tensorrt", "scoring.quality.runtime"),
+    ("quality_engine", "quality-trt", "scoring.quality.engine"),
+    ("quality_fallback_to_onnxruntime", False, "scoring.quality.fallback_to_onnxruntime"),
+]
+
+
+@pytest.mark.parametrize(("old", "value", "new"), OLD_QUALITY_KEYS, ids=[old for old, _, _ in OLD_QUALITY_KEYS])
+def test_old_quality_keys_name_their_new_place(tmp_path, old, value, new):
+    path = write(tmp_path, f"scoring:\n  strategy: B\n  {old}: {json.dumps(value)}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: scoring.{old}: moved to {new}"
+    with pytest.raises(ConfigError, match=rf"^<config>: scoring\.{old}: moved to {new}$"):
+        parse_config({"scoring": {old: value}})
+
+
+def test_an_old_key_is_named_first_among_several(tmp_path):
+    path = write(tmp_path, "scoring:\n  strategy: B\n  quality_model: q.onnx\n  quality_input_size: 96\n")
+    with pytest.raises(ConfigError, match=r"scoring\.quality_model: moved to scoring\.quality\.model \(and 1 more"):
+        load_config(path)
+
+
+def test_quality_regressor_is_a_model_section(tmp_path):
+    cfg = load_config(write(tmp_path, "scoring:\n  strategy: B\n  quality:\n    model: q/quality.onnx\n"
+                                      "    providers: [CPUExecutionProvider]\n"))
+    quality = cfg.scoring.quality
+    assert isinstance(quality, ModelConfig) and isinstance(cfg.detector, ModelConfig)
+    assert quality.model == tmp_path / "q/quality.onnx"  # relative to the config file, like detector.model
+    assert (quality.runtime, quality.input_size, quality.providers) == ("onnxruntime", 224, ["CPUExecutionProvider"])
+    assert set(ScoringConfig.model_fields) == {"strategy", "w_d", "w_s", "w_q", "laplacian_norm", "quality"}
+    assert set(ModelConfig.model_fields) <= set(QualityConfig.model_fields) & set(DetectorConfig.model_fields)

@@ -7,7 +7,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from edge.detect.onnx_dfine import preprocess
+from edge.runtime import preprocess_frames
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -31,7 +31,7 @@ def _transformers_results(model, blob: np.ndarray, target_sizes: list[tuple[int,
 
 @pytest.fixture(scope="module")
 def batch(tiny_dfine, frames):
-    blob = preprocess(frames, 640)
+    blob = preprocess_frames(frames, 640)
     sizes_wh = np.array([(f.shape[1], f.shape[0]) for f in frames], np.int64)
     return blob, sizes_wh
 

@@ -9,16 +9,17 @@ import numpy as np
 import onnx
 import pytest
 from dfine_graphs import scripted_detector
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from edge.config.models import DetectorConfig
-from edge.detect import OnnxDFineDetector
-from edge.detect.onnx_model import graph_precision
+from edge.detect import Detector, create_detector
 from edge.errors import ModelError
 
 
-def _load(path: Path, input_size: int = 64) -> OnnxDFineDetector:
-    return OnnxDFineDetector(DetectorConfig(model=path, input_size=input_size), threads=1)
+def _load(path: Path, input_size: int = 64) -> Detector:
+    detector = create_detector(DetectorConfig(model=path, input_size=input_size), threads=1)
+    assert detector is not None
+    return detector
 
 
 def _mutated(tmp_path: Path, change: Callable[[onnx.ModelProto], None]) -> Path:
@@ -130,17 +131,3 @@ def test_unloadable_graph(tmp_path) -> None:
     path = _mutated(tmp_path, add_unknown_op)
     with pytest.raises(ModelError, match=r"model\.onnx: ONNX Runtime cannot load the graph"):
         _load(path)
-
-
-def _weights_graph(dtype: int, ops: tuple[str, ...] = ("Identity",)) -> onnx.ModelProto:
-    weight = numpy_helper.from_array(np.zeros((8, 8), onnx.helper.tensor_dtype_to_np_dtype(dtype)), "w")
-    nodes = [helper.make_node(op, ["x"], [f"y{i}"]) for i, op in enumerate(ops)]
-    outputs = [helper.make_tensor_value_info(f"y{i}", dtype, None) for i in range(len(ops))]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", dtype, [1])], outputs, [weight])
-    return helper.make_model(graph)
-
-
-def test_precision_is_read_from_the_graph() -> None:
-    assert graph_precision(_weights_graph(TensorProto.FLOAT)) == "fp32"
-    assert graph_precision(_weights_graph(TensorProto.FLOAT16)) == "fp16"
-    assert graph_precision(_weights_graph(TensorProto.FLOAT, ("Identity", "DequantizeLinear"))) == "int8"

@@ -12,8 +12,8 @@ from dfine_graphs import scripted_detector
 from onnx import TensorProto
 
 from edge.config.models import DetectorConfig
-from edge.detect import OnnxDFineDetector, create_detector
-from edge.detect.onnx_dfine import preprocess
+from edge.detect import DFineDetector, create_detector
+from edge.runtime import preprocess_frames
 
 SIZE = 64  # input side of the scripted graphs
 
@@ -35,12 +35,12 @@ def test_keeps_product_labels_at_or_above_threshold(tmp_path) -> None:
     boxes = [[0.1 * i, 0.1, 0.1 * i + 0.05, 0.2] for i in range(6)]
     path = scripted_detector(tmp_path / "m.onnx", labels, scores, boxes)
 
-    only_zero = OnnxDFineDetector(_config(path, threshold=0.5, product_labels=[0]), threads=1)
+    only_zero = create_detector(_config(path, threshold=0.5, product_labels=[0]), threads=1)
     (found,) = only_zero.detect([_frame(100, 50)])
     np.testing.assert_allclose(found.confidence, [0.9, 0.5])  # 0.5 == threshold is kept
     np.testing.assert_array_equal(found.class_id, [0, 0])
 
-    two_labels = OnnxDFineDetector(_config(path, threshold=0.6, product_labels=[0, 1]), threads=1)
+    two_labels = create_detector(_config(path, threshold=0.6, product_labels=[0, 1]), threads=1)
     (found,) = two_labels.detect([_frame(100, 50)])
     np.testing.assert_allclose(found.confidence, [0.9, 0.95, 0.7])
     np.testing.assert_array_equal(found.class_id, [0, 1, 1])
@@ -55,7 +55,7 @@ def test_boxes_are_in_original_pixels_and_clipped(tmp_path) -> None:
         [1.1, 0.1, 1.3, 0.3],  # wholly right of the frame: dropped
     ]
     path = scripted_detector(tmp_path / "m.onnx", [0, 0, 0], [0.9, 0.8, 0.7], boxes)
-    detector = OnnxDFineDetector(_config(path, threshold=0.1), threads=1)
+    detector = create_detector(_config(path, threshold=0.1), threads=1)
     landscape, portrait = detector.detect([_frame(640, 360), _frame(200, 300)])
     np.testing.assert_allclose(landscape.xyxy, [[64, 72, 320, 216], [0, 0, 640, 360]], atol=1e-3)
     np.testing.assert_allclose(portrait.xyxy, [[20, 60, 100, 180], [0, 0, 200, 300]], atol=1e-3)
@@ -65,7 +65,7 @@ def test_boxes_are_in_original_pixels_and_clipped(tmp_path) -> None:
 def test_preprocessing_feeds_rgb_scaled_to_unit_range(tmp_path) -> None:
     """The graph scores each frame with the mean of the channel it receives first (red)."""
     path = scripted_detector(tmp_path / "m.onnx", [0], [0.0], [[0, 0, 1, 1]], red_weight=1.0)
-    detector = OnnxDFineDetector(_config(path, threshold=0.0), threads=1)
+    detector = create_detector(_config(path, threshold=0.0), threads=1)
     bgr_frames = [_frame(320, 180, (10, 50, 200)), _frame(33, 77, (255, 0, 51))]
     found = detector.detect(bgr_frames)
     np.testing.assert_allclose([d.confidence[0] for d in found], [200 / 255, 51 / 255], atol=1e-5)
@@ -73,18 +73,18 @@ def test_preprocessing_feeds_rgb_scaled_to_unit_range(tmp_path) -> None:
 
 def test_preprocess_is_a_plain_bilinear_resize() -> None:
     frame = np.random.default_rng(0).integers(0, 256, (90, 160, 3), dtype=np.uint8)
-    blob = preprocess([frame], 32)
+    blob = preprocess_frames([frame], 32)
     assert blob.shape == (1, 3, 32, 32) and blob.dtype == np.float32
     expected = cv2.resize(frame, (32, 32), interpolation=cv2.INTER_LINEAR)[:, :, ::-1].transpose(2, 0, 1) / 255.0
     np.testing.assert_allclose(blob[0], expected, atol=1e-6)
     with pytest.raises(ValueError, match="frame 0"):
-        preprocess([frame[:, :, 0]], 32)
+        preprocess_frames([frame[:, :, 0]], 32)
 
 
 @pytest.mark.parametrize("fixed_batch", [1, 2])
 def test_fixed_batch_models_run_in_chunks(tmp_path, fixed_batch) -> None:
     path = scripted_detector(tmp_path / "m.onnx", [0], [0.9], [[0, 0, 0.5, 0.5]], batch=fixed_batch)
-    detector = OnnxDFineDetector(_config(path), threads=1)
+    detector = create_detector(_config(path), threads=1)
     sizes = [(100, 60), (40, 80), (300, 30)]
     found = detector.detect([_frame(w, h) for w, h in sizes])
     assert [d.xyxy.tolist() for d in found] == [[[0, 0, w / 2, h / 2]] for w, h in sizes]
@@ -94,14 +94,14 @@ def test_float16_images_input_is_fed_float16(tmp_path) -> None:
     path = scripted_detector(
         tmp_path / "m.onnx", [0], [0.0], [[0, 0, 1, 1]], images_type=TensorProto.FLOAT16, red_weight=1.0
     )
-    detector = OnnxDFineDetector(_config(path, threshold=0.0), threads=1)
+    detector = create_detector(_config(path, threshold=0.0), threads=1)
     (found,) = detector.detect([_frame(50, 40, (0, 0, 128))])
     np.testing.assert_allclose(found.confidence, [128 / 255], atol=1e-3)
 
 
 def test_empty_batch_and_model_identity(tmp_path) -> None:
     path = scripted_detector(tmp_path / "scripted.onnx", [0], [0.9], [[0, 0, 1, 1]])
-    detector = OnnxDFineDetector(_config(path), threads=1)
+    detector = create_detector(_config(path), threads=1)
     assert detector.detect([]) == []
     assert detector.model.name == "scripted.onnx"
     assert detector.model.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -113,7 +113,7 @@ def test_create_detector(tmp_path) -> None:
     assert create_detector(DetectorConfig(), threads=1) is None
     path = scripted_detector(tmp_path / "m.onnx", [0], [0.9], [[0, 0, 1, 1]])
     detector = create_detector(_config(path), threads=1)
-    assert isinstance(detector, OnnxDFineDetector)
+    assert isinstance(detector, DFineDetector)
 
 
 # -- the exported tiny D-FINE -------------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_create_detector(tmp_path) -> None:
 def _raw(tiny_dfine, frames):
     session = ort.InferenceSession(str(tiny_dfine.path), providers=["CPUExecutionProvider"])
     sizes = np.array([(f.shape[1], f.shape[0]) for f in frames], np.int64)
-    return session.run(["labels", "boxes", "scores"], {"images": preprocess(frames, 640), "orig_target_sizes": sizes})
+    return session.run(["labels", "boxes", "scores"], {"images": preprocess_frames(frames, 640), "orig_target_sizes": sizes})
 
 
 def test_tiny_dfine_end_to_end(tiny_dfine, frames) -> None:
@@ -148,7 +148,7 @@ def test_tiny_dfine_threshold_and_labels(tiny_dfine, frames) -> None:
     labels, boxes, scores = _raw(tiny_dfine, frames[:1])
     threshold = float(np.median(scores[0]))
     config = DetectorConfig(model=tiny_dfine.path, threshold=threshold, product_labels=[1])
-    (found,) = OnnxDFineDetector(config, threads=1).detect(frames[:1])
+    (found,) = create_detector(config, threads=1).detect(frames[:1])
     h, w = frames[0].shape[:2]
     clipped = np.clip(boxes[0], 0, [w, h, w, h])
     visible = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pack_files import QUALITY_SIZE, frames, quality_graph
 
-from edge.engines.target import NEEDS, tensorrt_available
+from edge.runtime import NEEDS, tensorrt_available
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not tensorrt_available(), reason=NEEDS)]
 
@@ -23,7 +23,7 @@ SIZE = 96
 def pack(tmp_path_factory):
     pytest.importorskip("torch", reason="exporting the test models needs torch")
     pytest.importorskip("transformers", reason="exporting D-FINE needs transformers")
-    from edge.engines import BatchRange, ModelPack, engine_entry, onnx_entry
+    from edge.runtime import BatchRange, ModelPack, engine_entry, onnx_entry
     from export.dfine import export_dfine, tiny_dfine_model
     from export.fp16 import convert_to_fp16
     from export.int8 import FrameCalibrationReader, quantize_int8
@@ -51,7 +51,7 @@ def pack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def built(pack):
-    from edge.engines.build import build_pack_engine, engines_to_build
+    from edge.engines import build_pack_engine, engines_to_build
 
     results = {}
     for status in engines_to_build(pack):
@@ -70,8 +70,8 @@ def _detect(pack, runtime: str, engine: str | None = None, model=None):
 
 
 def test_builds_record_the_box_and_the_source(pack, built) -> None:
-    from edge.engines.build import engines_to_build
-    from edge.engines.target import current_target
+    from edge.engines import engines_to_build
+    from edge.runtime import current_target
 
     assert set(built) == {"trt-fp32", "trt-fp16", "trt-int8", "trt-quality"}
     here = current_target()
@@ -105,14 +105,14 @@ def test_int8_engine_runs(pack, built) -> None:
     assert len(found) == 2 and all(len(d) > 0 for d in found)
 
 
-def test_quality_engine_takes_its_range_from_the_pack(pack, built) -> None:
-    from edge.config.models import ScoringConfig
-    from edge.score.quality import QualityModel, create_quality_model
+def test_quality_regressor_engine_takes_its_range_from_the_pack(pack, built) -> None:
+    from edge.config.models import QualityConfig
+    from edge.score import create_quality_regressor
 
-    scoring = ScoringConfig(strategy="B", quality_runtime="tensorrt", quality_engine="trt-quality",
-                            quality_input_size=QUALITY_SIZE, quality_fallback_to_onnxruntime=False)
-    engine = create_quality_model(scoring, threads=1, pack=pack.path)
-    reference = QualityModel(pack.root / "quality.onnx", QUALITY_SIZE)
+    config = QualityConfig(runtime="tensorrt", engine="trt-quality", input_size=QUALITY_SIZE,
+                           fallback_to_onnxruntime=False)
+    engine = create_quality_regressor(config, threads=1, pack=pack.path)
+    reference = create_quality_regressor(QualityConfig(model=pack.root / "quality.onnx", input_size=QUALITY_SIZE))
     assert engine.model.provider == "TensorRT" and (engine.raw_min, engine.raw_max) == (0.0, 1.0)
     crops = frames(6)
     np.testing.assert_allclose(engine.predict(crops), reference.predict(crops), atol=1e-3)
@@ -121,8 +121,7 @@ def test_quality_engine_takes_its_range_from_the_pack(pack, built) -> None:
 def test_engine_from_another_box_falls_back(pack, built, monkeypatch) -> None:
     from edge.config.models import DetectorConfig
     from edge.detect import create_detector
-    from edge.engines import target
-    from edge.engines.manifest import TensorRTTarget
+    from edge.runtime import TensorRTTarget, target
 
     here = target.current_target()
     other = TensorRTTarget(version=here.version + ".1", gpu=here.gpu, compute_capability=here.compute_capability)
@@ -133,7 +132,7 @@ def test_engine_from_another_box_falls_back(pack, built, monkeypatch) -> None:
 
 
 def test_cuda_driver_names_the_gpu_and_moves_bytes() -> None:
-    from edge.engines.cuda import CudaContext, DeviceBuffer, Stream, device_identity
+    from edge.runtime.cuda import CudaContext, DeviceBuffer, Stream, device_identity
 
     name, capability = device_identity(0)
     assert name and capability.count(".") == 1

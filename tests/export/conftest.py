@@ -46,7 +46,7 @@ def detector_variants(tmp_path_factory: pytest.TempPathFactory) -> Variants:
 def quality_variants(tmp_path_factory: pytest.TempPathFactory) -> Variants:
     torch = pytest.importorskip("torch", reason="exporting needs torch (the export extra)")
     pytest.importorskip("torchvision", reason="EfficientNetV2 needs torchvision (the export extra)")
-    from edge.score.quality import preprocess_crops
+    from edge.runtime import preprocess_crops
     from export.efficientnet import calibrate_batchnorm, efficientnet_v2_regressor
     from export.fp16 import convert_to_fp16
     from export.int8 import FrameCalibrationReader, quantize_int8

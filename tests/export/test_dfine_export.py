@@ -9,8 +9,8 @@ import pytest
 
 from edge.config.models import DetectorConfig
 from edge.detect import create_detector
-from edge.detect.onnx_dfine import preprocess
 from edge.errors import ModelError
+from edge.runtime import preprocess_frames
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -57,7 +57,7 @@ def test_opset16_export_loads_and_matches_pytorch(model, opset16) -> None:
     found = detector.detect(frames)
     sizes = torch.tensor([(f.shape[1], f.shape[0]) for f in frames])
     with torch.no_grad():
-        labels, boxes, scores = DFineWithPostprocess(model)(torch.from_numpy(preprocess(frames, SIZE)), sizes)
+        labels, boxes, scores = DFineWithPostprocess(model)(torch.from_numpy(preprocess_frames(frames, SIZE)), sizes)
     for i, (frame, detections) in enumerate(zip(frames, found)):
         h, w = frame.shape[:2]
         want = np.clip(boxes[i].numpy(), 0, [w, h, w, h])

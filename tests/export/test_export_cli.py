@@ -8,7 +8,7 @@ import pytest
 from synthetic_frames import block_frames, write_frames
 
 from edge.cli import main as liveguard
-from edge.engines import ModelPack
+from edge.runtime import ModelPack
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")

@@ -1,4 +1,4 @@
-"""export/quality.py: a regressor exported with its range runs in the edge QualityModel."""
+"""export/quality.py: a regressor exported with its range runs in the edge quality regressor."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import numpy as np
 import onnx
 import pytest
 
-from edge.score.quality import (
-    QUALITY_MAX_KEY,
-    QUALITY_MIN_KEY,
-    QualityModel,
-    preprocess_crops,
-)
+from edge.config import QualityConfig
+from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY, preprocess_crops
+from edge.score import create_quality_regressor
 
 torch = pytest.importorskip("torch")
 from torch import nn
@@ -47,7 +44,7 @@ def test_round_trip_matches_pytorch(tmp_path) -> None:
 
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert float(props[QUALITY_MIN_KEY]) == low and float(props[QUALITY_MAX_KEY]) == high
-    got = QualityModel(path, 224).predict(crops)
+    got = create_quality_regressor(QualityConfig(model=path)).predict(crops)
     np.testing.assert_allclose(got, np.clip((raw - low) / (high - low), 0, 1), atol=1e-5)
     assert got.min() == 0.0 and got.max() == pytest.approx(1.0, abs=1e-5)
 
@@ -57,7 +54,7 @@ def test_write_range_replaces_the_old_one(tmp_path) -> None:
     write_range(path, -3.0, 5.0)
     keys = [p.key for p in onnx.load(str(path)).metadata_props]
     assert sorted(keys) == sorted([QUALITY_MIN_KEY, QUALITY_MAX_KEY])
-    model = QualityModel(path, 32)
+    model = create_quality_regressor(QualityConfig(model=path, input_size=32))
     assert (model.raw_min, model.raw_max) == (-3.0, 5.0)
 
 

@@ -8,10 +8,10 @@ import onnxruntime as ort
 import pytest
 from synthetic_frames import SIZE
 
-from edge.config.models import DetectorConfig
-from edge.detect import OnnxDFineDetector
-from edge.detect.onnx_model import graph_inputs, graph_outputs, graph_precision
-from edge.score.quality import QualityModel, preprocess_crops
+from edge.config.models import DetectorConfig, QualityConfig
+from edge.detect import create_detector
+from edge.runtime import graph_inputs, graph_outputs, graph_precision, preprocess_crops, preprocess_frames
+from edge.score import create_quality_regressor
 
 torch = pytest.importorskip("torch")
 
@@ -59,12 +59,11 @@ def test_quality_fp32_matches_pytorch(quality_variants) -> None:
 
 
 def test_detector_fp32_at_96px_matches_pytorch(detector_variants) -> None:
-    from edge.detect.onnx_dfine import preprocess
     from export.dfine import DFineWithPostprocess
 
     frames = detector_variants.holdout[:3]
     sizes = np.array([(f.shape[1], f.shape[0]) for f in frames], np.int64)
-    blob = preprocess(frames, SIZE)
+    blob = preprocess_frames(frames, SIZE)
     with torch.no_grad():
         labels, boxes, scores = DFineWithPostprocess(detector_variants.model)(torch.from_numpy(blob), torch.from_numpy(sizes))
     session = ort.InferenceSession(str(detector_variants.fp32), providers=["CPUExecutionProvider"])
@@ -165,15 +164,15 @@ def test_cpu_target_uses_uint8_activations(detector_variants, tmp_path) -> None:
 def test_edge_detector_loads_each_variant(detector_variants, precision) -> None:
     path = getattr(detector_variants, precision)
     config = DetectorConfig(model=path, input_size=SIZE, threshold=0.0, product_labels=[0, 1])
-    detector = OnnxDFineDetector(config, threads=1)
+    detector = create_detector(config, threads=1)
     found = detector.detect(detector_variants.holdout[:2])
     assert detector.model.precision == precision and len(found) == 2 and len(found[0]) > 0
 
 
 @pytest.mark.parametrize("precision", ["fp16", "int8"])
-def test_edge_quality_model_loads_each_variant(quality_variants, precision) -> None:
-    model = QualityModel(getattr(quality_variants, precision), SIZE)
-    reference = QualityModel(quality_variants.fp32, SIZE)
+def test_edge_quality_regressor_loads_each_variant(quality_variants, precision) -> None:
+    model = create_quality_regressor(QualityConfig(model=getattr(quality_variants, precision), input_size=SIZE))
+    reference = create_quality_regressor(QualityConfig(model=quality_variants.fp32, input_size=SIZE))
     assert model.model.precision == precision
     assert (model.raw_min, model.raw_max) == (reference.raw_min, reference.raw_max)  # metadata carried over
     got, want = model.predict(quality_variants.holdout), reference.predict(quality_variants.holdout)

@@ -13,7 +13,8 @@ from ocr_scenes import THREADS, Scene, best_match
 from edge.config.models import OcrConfig
 from edge.errors import ModelError
 from edge.ocr import TextReader, create_reader, normalise_text
-from edge.ocr.rapid import RapidTextReader, bundled_models, in_product, reading_order
+from edge.ocr.layout import in_product, reading_order
+from edge.ocr.rapid import RapidTextReader, bundled_models
 from edge.types import Detections, Frame, OcrLine
 
 MIN_SIMILARITY = 0.85  # a minor OCR slip is fine, a different text is not

@@ -150,7 +150,7 @@ def test_a_tiny_dfine_export_runs_through_the_pipeline(demo: Path, tmp_path: Pat
     assert outcome.evidence["models"]["detector"]["provider"] == "CPUExecutionProvider"
 
 
-def test_strategy_b_scores_with_the_quality_model(demo: Path, tmp_path: Path) -> None:
+def test_strategy_b_scores_with_the_quality_regressor(demo: Path, tmp_path: Path) -> None:
     """A real ONNX quality regressor (mean Laplacian energy of the crop) drives Strategy B."""
     torch = pytest.importorskip("torch", reason="exporting the quality regressor needs torch (the test extra)")
     from export.quality import export_quality_regressor
@@ -169,7 +169,7 @@ def test_strategy_b_scores_with_the_quality_model(demo: Path, tmp_path: Path) ->
     detector = fixed_box_detector(tmp_path / "fixed.onnx", DEMO_PRODUCT_BOX, score=0.8)
     config = make_config(
         detector={"model": str(detector), "input_size": 64},
-        scoring={"strategy": "B", "quality_model": str(quality), "quality_input_size": 96},
+        scoring={"strategy": "B", "quality": {"model": str(quality), "input_size": 96}},
         asr=NO_ASR,
     )
     scores: list[FrameScore] = []

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from edge.config import ScoringConfig
+from edge.config import QualityConfig, ScoringConfig
 from edge.score import FrameScorer, detection_confidence, laplacian_sharpness, laplacian_variance
 from edge.types import Detections, Frame
 
@@ -86,7 +86,7 @@ def test_strategy_b_by_hand(tmp_path):
     image[:, :10] = 51  # left ROI: Q = 0.2
     image[:, 10:] = 204  # right ROI: Q = 0.8
     quality = MeanBrightness()
-    cfg = ScoringConfig(strategy="B", quality_model=tmp_path / "q.onnx")
+    cfg = ScoringConfig(strategy="B", quality=QualityConfig(model=tmp_path / "q.onnx"))
     score = FrameScorer(cfg, quality).score(Frame(0, 0.0, image), dets([[0, 0, 10, 10], [10, 0, 20, 10]], [1.0, 0.4]))
     # S = 0.7 · 0.7 + 0.3 · mean(0.2, 0.8)
     assert score.total == pytest.approx(0.49 + 0.15)
@@ -96,7 +96,7 @@ def test_strategy_b_by_hand(tmp_path):
 
 def test_strategy_b_without_roi_uses_whole_frame(tmp_path):
     quality = MeanBrightness()
-    cfg = ScoringConfig(strategy="B", quality_model=tmp_path / "q.onnx")
+    cfg = ScoringConfig(strategy="B", quality=QualityConfig(model=tmp_path / "q.onnx"))
     image = np.full((6, 8, 3), 102, np.uint8)
     score = FrameScorer(cfg, quality).score(Frame(0, 0.0, image), Detections.empty())
     assert quality.calls == [[(6, 8, 3)]]

@@ -1,4 +1,4 @@
-"""The Strategy B quality regressor runtime with hand-built graphs whose raw output is known."""
+"""The Strategy B quality regressor with hand-built graphs whose raw output is known."""
 
 from __future__ import annotations
 
@@ -7,21 +7,30 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from edge.config import QualityConfig, parse_config
 from edge.errors import ModelError
-from edge.score.quality import (
+from edge.runtime import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     QUALITY_MAX_KEY,
     QUALITY_MIN_KEY,
-    QualityModel,
-    create_quality_model,
+    GraphTensor,
+    ModelSignature,
     preprocess_crops,
 )
+from edge.score import QualityModel, create_quality_regressor
+from edge.score.quality import check_quality_signature
+from edge.types import ModelInfo
 
 SIZE = 32
+
+
+def _open(path: Path, input_size: int = SIZE, **fields) -> QualityModel:
+    return create_quality_regressor(QualityConfig(model=path, input_size=input_size, **fields), threads=1)
 
 
 def red_mean_regressor(
@@ -76,7 +85,7 @@ def _raw(red: int) -> float:
 
 def test_predict_normalises_with_the_metadata_range(tmp_path) -> None:
     low, high = _raw(40), _raw(200)
-    model = create_quality_model(red_mean_regressor(tmp_path / "q.onnx", _range(low, high)), SIZE, threads=1)
+    model = _open(red_mean_regressor(tmp_path / "q.onnx", _range(low, high)))
     reds = [40, 120, 200, 10, 250]
     crops = [_crop(h, w, r) for (h, w), r in zip([(10, 10), (50, 20), (224, 300), (3, 7), (64, 64)], reds)]
     got = model.predict(crops)
@@ -88,7 +97,7 @@ def test_predict_normalises_with_the_metadata_range(tmp_path) -> None:
 
 def test_fixed_batch_and_empty_input(tmp_path) -> None:
     path = red_mean_regressor(tmp_path / "q.onnx", _range(_raw(0), _raw(255)), batch=1)
-    model = QualityModel(path, SIZE)
+    model = _open(path)
     assert model.predict([]).shape == (0,)
     np.testing.assert_allclose(model.predict([_crop(5, 5, r) for r in (0, 51, 255)]), [0, 0.2, 1], atol=1e-5)
 
@@ -104,7 +113,7 @@ def test_preprocessing_uses_imagenet_statistics() -> None:
 
 def test_model_identity(tmp_path) -> None:
     path = red_mean_regressor(tmp_path / "quality.onnx", _range(0, 1))
-    info = QualityModel(path, SIZE).model
+    info = _open(path).model
     assert info.name == "quality.onnx" and info.precision == "fp32" and info.provider == "CPUExecutionProvider"
     assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -123,7 +132,7 @@ def test_model_identity(tmp_path) -> None:
 def test_bad_metadata(tmp_path, metadata, expected) -> None:
     path = red_mean_regressor(tmp_path / "q.onnx", metadata)
     with pytest.raises(ModelError) as caught:
-        QualityModel(path, SIZE)
+        _open(path)
     assert str(caught.value).startswith(str(path)) and expected in str(caught.value)
 
 
@@ -139,14 +148,83 @@ def test_bad_metadata(tmp_path, metadata, expected) -> None:
 def test_signature_mismatch(tmp_path, kwargs, input_size, expected) -> None:
     path = red_mean_regressor(tmp_path / "q.onnx", _range(0, 1), **kwargs)
     with pytest.raises(ModelError, match="quality-regressor contract") as caught:
-        QualityModel(path, input_size)
+        _open(path, input_size)
     assert expected in str(caught.value)
 
 
 def test_missing_and_fake_files(tmp_path) -> None:
     with pytest.raises(ModelError, match="q.onnx: model file not found"):
-        QualityModel(tmp_path / "q.onnx", SIZE)
+        _open(tmp_path / "q.onnx")
     fake = tmp_path / "fake.onnx"
     fake.write_text("EfficientNetV2 weights go here\n")
     with pytest.raises(ModelError, match="fake.onnx: not an ONNX model"):
-        QualityModel(fake, SIZE)
+        _open(fake)
+
+
+@pytest.fixture()
+def session_providers(monkeypatch) -> list[list[str]]:
+    """The providers each new ONNX Runtime session is asked for, on a "GPU box" (CUDA listed as available)."""
+    asked: list[list[str]] = []
+    real = ort.InferenceSession
+
+    def recording(path, sess_options=None, providers=None, **kwargs):
+        asked.append(list(providers))
+        return real(path, sess_options=sess_options, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", recording)
+    return asked
+
+
+@pytest.mark.parametrize(
+    ("providers", "expected"),
+    [
+        (["CPUExecutionProvider"], ["CPUExecutionProvider"]),
+        (["NoSuchExecutionProvider", "CPUExecutionProvider"], ["CPUExecutionProvider"]),
+        (["CUDAExecutionProvider"], ["CUDAExecutionProvider", "CPUExecutionProvider"]),
+    ],
+    ids=["cpu-only", "unavailable-first", "cuda"],
+)
+def test_session_runs_on_the_configured_providers(tmp_path, session_providers, providers, expected) -> None:
+    """scoring.quality.providers reaches the session (the defaults would ask for CUDA first here)."""
+    path = red_mean_regressor(tmp_path / "q.onnx", _range(0, 1))
+    config = parse_config({"scoring": {"strategy": "B", "quality": {"model": str(path), "providers": providers,
+                                                                    "input_size": SIZE}}}).scoring.quality
+    model = create_quality_regressor(config, threads=1)
+    assert session_providers == [expected]
+    assert model.model.provider == "CPUExecutionProvider"  # what the session actually runs on here
+    assert model.predict([_crop(4, 4, 255)]).shape == (1,)
+
+
+def test_default_providers_prefer_the_gpu(tmp_path, session_providers) -> None:
+    _open(red_mean_regressor(tmp_path / "q.onnx", _range(0, 1)))
+    assert session_providers == [["CUDAExecutionProvider", "CPUExecutionProvider"]]
+
+
+def test_one_constructor_takes_any_runner() -> None:
+    """QualityModel runs whatever runner it is given (here one with a known raw score) and owns it."""
+
+    class FixedRunner:
+        def __init__(self) -> None:
+            self.calls: list[tuple[list[str], dict[str, tuple[int, ...]]]] = []
+            self.closed = False
+
+        def run(self, output_names, feeds):
+            self.calls.append((list(output_names), {name: array.shape for name, array in feeds.items()}))
+            return [np.full((len(feeds["crops"]), 1), 0.75, np.float32)]
+
+        def close(self) -> None:
+            self.closed = True
+
+    signature = ModelSignature(
+        Path("fixed.onnx"),
+        (GraphTensor("crops", "float32", ("N", 3, SIZE, SIZE)),),
+        (GraphTensor("raw", "float32", ("N", 1)),),
+        _range(0.5, 1.0),
+    )
+    runner = FixedRunner()
+    model = QualityModel(runner, ModelInfo(name="fixed"), check_quality_signature(signature, SIZE), SIZE)
+    np.testing.assert_allclose(model.predict([_crop(3, 3, 0), _crop(5, 5, 9)]), [0.5, 0.5])
+    assert runner.calls == [(["raw"], {"crops": (2, 3, SIZE, SIZE)})]
+    model.close()
+    assert runner.closed

@@ -14,7 +14,6 @@ Detector variants: ``none`` (the whole-frame fallback, the shipped default), a D
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -26,15 +25,14 @@ import numpy as np
 from edge.asr import create_transcriber, merge_transcripts
 from edge.config import Config, config_hash, parse_config
 from edge.detect import create_detector
-from edge.evidence import StreamInfo, build_evidence, encode_jpeg
+from edge.evidence import Provenance
 from edge.fusion import create_fusion, create_vl_reader
-from edge.ocr import create_reader, fuse_ocr_lines
-from edge.ocr.rapid import in_product
-from edge.score import FrameScorer
-from edge.score.quality import create_quality_model
+from edge.ocr import create_reader
+from edge.score import FrameScorer, create_quality_regressor
 from edge.select import KeyframePool, min_spacing
 from edge.sources import VideoFile
-from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, OcrLine, Transcript
+from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, OcrLine, Readings, Selection, Transcript
+from edge.window import decode_failure, model_identities, read_keyframes, stream_info, window_evidence, window_result, window_span
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class Evaluator:
     """Loads every model once; :meth:`run_clip` evaluates one clip under every configuration."""
 
     def __init__(
-        self, base: dict[str, Any], detectors: list[str], quality_model: Path | None = None,
+        self, base: dict[str, Any], detectors: list[str], quality_onnx: Path | None = None,
         log: Callable[[str], None] = lambda m: None,
     ) -> None:
         self.base = base
@@ -118,8 +116,8 @@ class Evaluator:
             else:
                 det_cfg = parse_config({**base, "detector": {**base.get("detector", {}), "model": str(name)}}).detector
                 self.detectors[name] = create_detector(det_cfg, threads)
-        self.quality_model = quality_model
-        self.quality = create_quality_model(quality_model, cfg.scoring.quality_input_size, threads) if quality_model else None
+        self.quality_onnx = quality_onnx
+        self.quality = create_quality_regressor(self._config("B", 1).scoring.quality, threads) if quality_onnx else None
         self.scorers = {"A": FrameScorer(self._config("A", 1).scoring)}
         if self.quality is not None:
             self.scorers["B"] = FrameScorer(self._config("B", 1).scoring, self.quality)
@@ -130,12 +128,24 @@ class Evaluator:
         self.vl = create_vl_reader(cfg.fusion)  # None unless fusion.vl.enabled (direct mode, an endpoint)
         self.log = log
 
+    def close(self) -> None:
+        """Release every model and client the evaluator loaded."""
+        for resource in (self.vl, self.fuse, self.transcriber, self.reader, self.quality, *self.detectors.values()):
+            if resource is not None:
+                resource.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _config(self, strategy: str, top_k: int, detector: str | None = None) -> Config:
         data = json.loads(json.dumps(self.base))
         data.setdefault("scoring", {})["strategy"] = strategy
         data.setdefault("selection", {})["top_k"] = top_k
-        if strategy == "B" and self.quality_model is not None:
-            data["scoring"]["quality_model"] = str(self.quality_model)
+        if strategy == "B" and self.quality_onnx is not None:
+            data["scoring"].setdefault("quality", {})["model"] = str(self.quality_onnx)
         if detector not in (None, NO_DETECTOR, ORACLE):
             data.setdefault("detector", {})["model"] = str(detector)
         return parse_config(data, "<evaluation>")
@@ -146,7 +156,7 @@ class Evaluator:
         started = time.perf_counter()
         frames: list[Frame] = []
         chunks: list[AudioChunk] = []
-        with VideoFile(video, cfg.sampling.fps, audio_chunk_seconds=getattr(cfg.asr, "chunk_seconds", 30.0)) as source:
+        with VideoFile(video, cfg.sampling.fps, audio_chunk_seconds=cfg.asr.chunk_seconds) as source:
             for item in source:
                 (chunks if isinstance(item, AudioChunk) else frames).append(item)
             info, decode_errors = source.info, source.decode_errors
@@ -155,22 +165,18 @@ class Evaluator:
         parts = [self.transcriber.transcribe(c.samples, c.start) for c in chunks] if self.transcriber else []
         transcript = merge_transcripts(parts)
         timings["asr"] = time.perf_counter() - t0
-        stream = StreamInfo(
-            id=video.stem, source=video.name, video_codec=info.video_codec, audio_codec=info.audio_codec,
-            width=info.width, height=info.height, decode_errors=decode_errors,
-        )
         run = ClipRun(truth.get("clip_id", video.stem), truth, len(frames), [f.pts for f in frames], transcript, timings)
         ocr_cache: dict[int, tuple[list[OcrLine], float]] = {}
         vl_cache: dict[tuple[int, ...], dict[str, Any]] = {}
 
-        def read(frame: Frame) -> tuple[list[OcrLine], float]:
+        def read(frame: Frame) -> list[OcrLine]:
             if frame.index not in ocr_cache:
                 t = time.perf_counter()
                 lines = self.reader.read(frame, None)
                 ocr_cache[frame.index] = (lines, time.perf_counter() - t)
-            return ocr_cache[frame.index]
+            return ocr_cache[frame.index][0]
 
-        window = (0.0, max(frames[-1].pts if frames else 0.0, info.duration or 0.0))
+        window = window_span(frames[-1].pts if frames else 0.0, info.duration)
         for det_name, detector in self.detectors.items():
             t = time.perf_counter()
             if det_name == ORACLE:
@@ -196,27 +202,22 @@ class Evaluator:
             boxes_known = det_name != NO_DETECTOR
             for variant in self.variants:
                 keyframes, select_s = self._select(variant, frames, detections, scores, detect_s, score_s)
-                ocr_lines, ocr_s = [], 0.0
-                for kf in keyframes:
-                    lines, seconds = read(kf.frame)
-                    ocr_s += seconds
-                    products = kf.detections if boxes_known else None
-                    ocr_lines += [_with_flag(line, in_product(line.box, products)) for line in lines]
-                fused = fuse_ocr_lines(ocr_lines, cfg.ocr.fuse_similarity)
+                fused, raw_lines = read_keyframes(keyframes, read, boxes_known, cfg.ocr.fuse_similarity)
+                ocr_s = sum(ocr_cache[kf.frame.index][1] for kf in keyframes)
                 vcfg = self._config(variant.strategy, variant.top_k, det_name)
-                jpegs = [encode_jpeg(kf.frame.image) for kf in keyframes]
-                evidence = build_evidence(
-                    config=vcfg, config_hash=config_hash(vcfg), stream=stream, window=window, sampled_frames=len(frames),
-                    d_min=min_spacing(len(frames), variant.top_k, cfg.selection.spacing_divisor), keyframes=keyframes,
-                    jpeg_sha256=[hashlib.sha256(j).hexdigest() for j in jpegs], ocr_lines=fused, raw_ocr_lines=len(ocr_lines),
-                    transcript=transcript, models=self._models(det_name, variant.strategy),
+                selection = Selection(
+                    tuple(keyframes), len(frames), min_spacing(len(frames), variant.top_k, cfg.selection.spacing_divisor)
                 )
                 vl = None
                 if self.vl is not None:
                     key = tuple(kf.frame.index for kf in keyframes) + (hash(det_name),)
                     vl = vl_cache[key] if key in vl_cache else vl_cache.setdefault(key, self.vl(keyframes))
-                    evidence = dict(evidence, vl=vl)
-                result = self.fuse(evidence)
+                evidence, _ = window_evidence(
+                    Provenance(vcfg, config_hash(vcfg), self._models(det_name, variant.strategy)),
+                    stream_info(video, info, keyframes, decode_errors), window, selection,
+                    Readings(tuple(fused), raw_lines, transcript, vl),
+                )
+                result = window_result(self.fuse, evidence, decode_failure(decode_errors))
                 silent = dict(evidence, asr={**evidence["asr"], "text": "", "segments": []}, vl=None)
                 ablations = {}
                 if vl is not None:
@@ -254,14 +255,7 @@ class Evaluator:
         return pool.select(), detect_s + score_s[variant.strategy]
 
     def _models(self, detector: str, strategy: str) -> dict[str, Any]:
-        det = self.detectors.get(detector)
-        return {
-            "detector": det.model if det is not None else None,
-            "quality": self.quality.model if (self.quality is not None and strategy == "B") else None,
-            "ocr": self.reader.model,
-            "asr": self.transcriber.model if self.transcriber else None,
-        }
-
-
-def _with_flag(line: OcrLine, flag: bool | None) -> OcrLine:
-    return OcrLine(line.text, line.confidence, line.box, line.frame_index, flag)
+        return model_identities(
+            detector=self.detectors.get(detector), quality=self.quality if strategy == "B" else None,
+            ocr=self.reader, asr=self.transcriber,
+        )

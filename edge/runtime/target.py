@@ -11,15 +11,15 @@ import importlib
 from functools import lru_cache
 from types import ModuleType
 
-from edge.engines.cuda import device_identity
-from edge.engines.manifest import (
+from edge.errors import ModelError
+from edge.runtime.cuda import device_identity
+from edge.runtime.manifest import (
     EntryStatus,
     ModelPack,
     PackEntry,
     TensorRTTarget,
     file_status,
 )
-from edge.errors import ModelError
 
 NEEDS = "needs an NVIDIA GPU and TensorRT"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +21,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from edge.errors import ModelError
+from edge.files import file_sha256
+from edge.runtime.graph import GraphTensor, graph_inputs, graph_outputs, graph_precision, load_onnx
+from edge.validation import describe_validation_error
 from edge.yamlfile import read_yaml
 
 PACK_FORMAT = "liveguard.modelpack/1"
@@ -211,11 +214,9 @@ class ModelPack:
 def file_status(pack: ModelPack, entry: PackEntry) -> EntryStatus:
     """ok when the file exists with the recorded sha256; for engines also the source is unchanged.
 
-    Whether an engine fits this box (TensorRT version, GPU) is :func:`edge.engines.target`'s
+    Whether an engine fits this box (TensorRT version, GPU) is :func:`edge.runtime.target.engine_status`'s
     business: this check needs neither TensorRT nor a GPU.
     """
-    from edge.detect.onnx_model import file_sha256
-
     path = pack.file_of(entry)
     if entry.sha256 is None:
         return EntryStatus(entry.name, "missing", "not built yet")
@@ -250,8 +251,8 @@ def _represent_list(dumper: yaml.SafeDumper, items: list) -> yaml.Node:
 _ManifestDumper.add_representer(list, _represent_list)
 
 
-def signature_of(tensors: Iterable[Any]) -> list[TensorSignature]:
-    """Manifest signatures from :class:`edge.detect.onnx_model.GraphTensor` values (unknown dims -> '?')."""
+def signature_of(tensors: Iterable[GraphTensor]) -> list[TensorSignature]:
+    """Manifest signatures from graph tensors (unknown dims -> '?')."""
     out = []
     for tensor in tensors:
         shape = [("?" if dim is None else dim) for dim in (tensor.shape or ())]
@@ -260,24 +261,21 @@ def signature_of(tensors: Iterable[Any]) -> list[TensorSignature]:
 
 
 def _describe(error: ValidationError, data: Any) -> str:
-    first = error.errors(include_url=False)[0]
-    loc = list(first["loc"])
-    where = []
-    if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
-        name = None
-        if isinstance(data, dict) and isinstance(data.get("models"), list) and loc[1] < len(data["models"]):
-            item = data["models"][loc[1]]
-            name = item.get("name") if isinstance(item, dict) else None
-        where.append(f"models[{loc[1]}]" + (f" ({name})" if name else ""))
-        loc = loc[2:]
-    where += [str(part) for part in loc]
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "missing":
-        message = "required key is missing"
-    text = f"{'.'.join(where)}: {message}" if where else message
-    return text + (f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else "")
+    """One line naming the entry by index and name: ``models[2] (detector-trt).batch: ...``."""
+
+    def key_path(loc: Sequence[Any]) -> list[str]:
+        loc = list(loc)
+        where = []
+        if len(loc) >= 2 and loc[0] == "models" and isinstance(loc[1], int):
+            name = None
+            if isinstance(data, dict) and isinstance(data.get("models"), list) and loc[1] < len(data["models"]):
+                item = data["models"][loc[1]]
+                name = item.get("name") if isinstance(item, dict) else None
+            where.append(f"models[{loc[1]}]" + (f" ({name})" if name else ""))
+            loc = loc[2:]
+        return where + [str(part) for part in loc]
+
+    return describe_validation_error(error, key_path, show_value=False)
 
 
 def onnx_entry(
@@ -287,14 +285,6 @@ def onnx_entry(
 
     Signature, precision, sha256 and the metadata the runtime needs are read from the file.
     """
-    from edge.detect.onnx_model import (
-        file_sha256,
-        graph_inputs,
-        graph_outputs,
-        graph_precision,
-        load_onnx,
-    )
-
     path = Path(path)
     try:
         relative = path.resolve().relative_to(pack.root.resolve())

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.engines import cuda
-from edge.engines.target import tensorrt_available
 from edge.errors import ModelError
+from edge.runtime import cuda, tensorrt_available
 
 
 @pytest.mark.skipif(cuda.driver_available(), reason="checks the message on a machine without an NVIDIA driver")

@@ -6,7 +6,7 @@ import onnxruntime as ort
 import pytest
 
 from edge.config.models import DEFAULT_PROVIDERS
-from edge.detect import select_providers
+from edge.runtime import select_providers
 
 
 def test_default_list_on_this_machine() -> None:

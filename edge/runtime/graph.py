@@ -1,22 +1,20 @@
-"""Loading ONNX models for the edge runtime: file checks, signature checks, sessions, identity.
+"""ONNX graphs as the edge reads them: file checks, declared tensors, signature checks, precision.
 
-Shared by every ONNX model of the pipeline (the detector here, the quality regressor in
-``edge.score``). Each failure is a :class:`ModelError` naming the file and what is wrong.
+Shared by every model of the pipeline (the detector, the quality regressor) and by ``export/``;
+needs ``onnx`` only, not ONNX Runtime. Each failure is a :class:`ModelError` naming the file and
+what is wrong.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 
 from edge.errors import ModelError
-from edge.types import ModelInfo
 
 Dim = int | str | None  # a fixed size, a symbolic name, or unknown
 
@@ -61,7 +59,7 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as error:  # protobuf raises several kinds on garbage
-        raise ModelError(str(path), f"not an ONNX model ({type(error).__name__}: {_first_line(error)})") from error
+        raise ModelError(str(path), f"not an ONNX model ({type(error).__name__}: {first_line(error)})") from error
     # A text or empty file can parse as an empty ModelProto without raising.
     if model.ir_version == 0 or not model.graph.node:
         raise ModelError(str(path), "not an ONNX model (no IR version or an empty graph)")
@@ -76,6 +74,11 @@ def graph_inputs(model: onnx.ModelProto) -> list[GraphTensor]:
 
 def graph_outputs(model: onnx.ModelProto) -> list[GraphTensor]:
     return [_graph_tensor(value) for value in model.graph.output]
+
+
+def graph_metadata(model: onnx.ModelProto) -> dict[str, str]:
+    """The file's metadata as a mapping (the quality regressor's range travels there)."""
+    return {prop.key: prop.value for prop in model.metadata_props}
 
 
 def signature_problems(
@@ -137,75 +140,6 @@ def graph_precision(model: onnx.ModelProto) -> str:
     return "fp32"
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def open_session(path: str | Path, providers: Sequence[str], threads: int) -> ort.InferenceSession:
-    """An ONNX Runtime session with ``threads`` intra-op threads on the first usable provider."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=list(providers))
-    except Exception as error:
-        raise ModelError(str(path), f"ONNX Runtime cannot load the graph: {_first_line(error)}") from error
-
-
-def model_info(path: str | Path, model: onnx.ModelProto, session: ort.InferenceSession) -> ModelInfo:
-    """The identity recorded in evidence: file name, sha256, precision, provider actually used."""
-    return ModelInfo(
-        name=Path(path).name,
-        sha256=file_sha256(path),
-        precision=graph_precision(model),
-        provider=session.get_providers()[0],
-    )
-
-
-def run_batched(
-    session: ort.InferenceSession,
-    feeds: Mapping[str, np.ndarray],
-    output_names: Sequence[str],
-    fixed_batch: int | None,
-) -> list[np.ndarray]:
-    """Run ``feeds`` (aligned on axis 0) in one call, or in chunks when the graph fixes the batch.
-
-    A short last chunk is padded by repeating its last item; the padding's outputs are dropped.
-    """
-    if fixed_batch is None:
-        return session.run(list(output_names), dict(feeds))
-    total = len(next(iter(feeds.values())))
-    parts: list[list[np.ndarray]] = []
-    for start in range(0, total, fixed_batch):
-        chunk = {name: _padded(array[start : start + fixed_batch], fixed_batch) for name, array in feeds.items()}
-        count = min(fixed_batch, total - start)
-        parts.append([out[:count] for out in session.run(list(output_names), chunk)])
-    return [np.concatenate(outs) for outs in zip(*parts)]
-
-
-class OrtRunner:
-    """An ONNX Runtime session behind the ``run(output_names, feeds)`` shape the models use.
-
-    A graph with a fixed batch is fed in chunks of that size (see :func:`run_batched`).
-    """
-
-    def __init__(self, session: ort.InferenceSession, fixed_batch: int | None) -> None:
-        self.session = session
-        self.fixed_batch = fixed_batch
-
-    def run(self, output_names: Sequence[str], feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-        return run_batched(self.session, feeds, output_names, self.fixed_batch)
-
-
-def _padded(array: np.ndarray, size: int) -> np.ndarray:
-    missing = size - len(array)
-    return array if missing == 0 else np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
-
-
 def _named_problems(kind: str, actual: Sequence[GraphTensor], expected: Sequence[TensorSpec]) -> list[str]:
     by_name = {tensor.name: tensor for tensor in actual}
     problems = []
@@ -242,6 +176,6 @@ def _dtype_name(elem_type: int) -> str:
         return onnx.TensorProto.DataType.Name(elem_type).lower() if elem_type else "undefined"
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:300] if text else type(error).__name__

@@ -1,32 +1,40 @@
 """Running a TensorRT engine from the model pack, beside ONNX Runtime (TensorRT 10 API).
 
-:class:`TensorRTEngine` has the same ``run(output_names, feeds)`` shape as an ONNX Runtime
-session, so the D-FINE detector and the quality regressor use either runtime unchanged.
-Device buffers are sized once for the profile's largest batch; a bigger call is split into
-chunks of that size. TensorRT and the CUDA driver are loaded only when an engine is opened.
+The ``tensorrt`` runtime of :data:`edge.runtime.backends.RUNTIMES`. :class:`TensorRTEngine` is a
+:class:`edge.runtime.Runner` like the ONNX Runtime one, so the D-FINE detector and the quality
+regressor use either runtime unchanged. Device buffers are sized once for the profile's largest
+batch; a bigger call is split into chunks of that size. TensorRT and the CUDA driver are loaded
+only when an engine is opened.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from edge.detect.onnx_model import GraphTensor
-from edge.engines.manifest import ModelPack, PackEntry
-from edge.engines.target import check_engine, tensorrt
+from edge.config.models import ModelConfig
 from edge.errors import ModelError
+from edge.runtime.graph import GraphTensor
+from edge.runtime.manifest import ModelPack, PackEntry, Role
+from edge.runtime.onnx_session import open_onnxruntime
+from edge.runtime.runner import Check, ModelSignature, OpenedModel
+from edge.runtime.target import check_engine, tensorrt
 from edge.types import ModelInfo
 
 PROVIDER = "TensorRT"
+T = TypeVar("T")
+log = logging.getLogger("liveguard.models")
 
 
 class TensorRTEngine:
     """One deserialised engine with its execution context, stream and device buffers."""
 
     def __init__(self, path: str | Path) -> None:
-        from edge.engines.cuda import CudaContext, DeviceBuffer, Stream
+        from edge.runtime.cuda import CudaContext, DeviceBuffer, Stream
 
         trt = tensorrt()
         self.path = Path(path)
@@ -94,12 +102,13 @@ class TensorRTEngine:
         return outputs
 
     def close(self) -> None:
+        """Free the device buffers and the stream; the engine is not run afterwards."""
         for buffer in self._buffers.values():
             buffer.free()
         self._stream.close()
 
 
-def open_pack_engine(pack_path: str | Path, name: str, role: str) -> tuple[TensorRTEngine, PackEntry, ModelInfo]:
+def open_pack_engine(pack_path: str | Path, name: str, role: Role) -> tuple[TensorRTEngine, PackEntry, ModelInfo]:
     """The engine ``name`` of the pack, refused unless built for this box from the current source."""
     pack = ModelPack.load(pack_path)
     entry = pack.get(name)
@@ -119,3 +128,44 @@ def source_onnx(pack_path: str | Path, name: str) -> Path:
     entry = pack.get(name)
     source = pack.get(entry.source) if entry.source else entry
     return pack.verify(source)
+
+
+def open_tensorrt(pack_path: str | Path, name: str, role: Role, check: Check[T]) -> OpenedModel[T]:
+    """The engine ``name`` of the pack (see :func:`open_pack_engine`), its signature checked by ``check``.
+
+    The signature is the engine's own tensors with the entry's metadata (the quality range).
+    """
+    engine, entry, info = open_pack_engine(pack_path, name, role)
+    try:
+        inputs, outputs = engine.tensors()
+        signature = ModelSignature(engine.path, tuple(inputs), tuple(outputs), dict(entry.metadata))
+        contract = check(signature)
+    except BaseException:
+        engine.close()
+        raise
+    return OpenedModel(engine, info, signature, contract)
+
+
+def open_from_config(
+    section: ModelConfig, role: Role, threads: int, pack: Path | None, check: Check[T]
+) -> OpenedModel[T]:
+    """Runtime ``tensorrt``: the section's engine of ``pack``, or ONNX Runtime when it cannot serve.
+
+    If the engine cannot serve on this box (TensorRT missing, no GPU, an engine built for another
+    GPU or TensorRT version, a stale engine, a signature ``check`` refuses) the error is raised
+    as it is, or, with ``fallback_to_onnxruntime``, logged as a warning and the section's ONNX
+    file, else the engine's source ONNX in the pack, runs on ONNX Runtime.
+    """
+    key = f"{section.section_key}.engine"
+    if pack is None or section.engine is None:
+        raise ModelError(key, "runtime tensorrt needs models.pack and an engine name")
+    try:
+        return open_tensorrt(pack, section.engine, role, check)
+    except Exception as error:  # TensorRT and the driver raise their own kinds too
+        if not section.fallback_to_onnxruntime:
+            if isinstance(error, ModelError):
+                raise
+            raise ModelError(key, f"TensorRT engine '{section.engine}' failed to load: {error}") from error
+        source = section.model if section.model is not None else source_onnx(pack, section.engine)
+        log.warning("%s; falling back to ONNX Runtime with %s", error, source)
+        return open_onnxruntime(source, section.providers, threads, check)

@@ -1,20 +1,20 @@
-"""Per-model runtime choice: TensorRT engines from the pack, refusal messages, ONNX Runtime fallback."""
+"""Opening a model on its runtime: TensorRT engines from the pack, refusal messages, ONNX Runtime fallback."""
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pytest
 from pack_files import DETECTOR_SIZE, HERE, QUALITY_SIZE, frames, make_pack
 
 from edge.cli import main as liveguard
 from edge.config import parse_config
-from edge.config.models import DetectorConfig, ScoringConfig
+from edge.config.models import DetectorConfig, QualityConfig
 from edge.detect import create_detector
-from edge.engines import target
-from edge.engines.manifest import TensorRTTarget
 from edge.errors import ConfigError, ModelError
-from edge.score.quality import create_quality_model
+from edge.runtime import TensorRTTarget, target
+from edge.score import create_quality_regressor
 
 ELSEWHERE = TensorRTTarget(version="10.7.0", gpu="NVIDIA RTX 4090", compute_capability="8.9")
 
@@ -34,15 +34,17 @@ def test_config_needs_an_engine_and_a_pack(tmp_path) -> None:
         parse_config({"detector": {"runtime": "tensorrt"}})
     with pytest.raises(ConfigError, match="detector.runtime = tensorrt needs models.pack"):
         parse_config({"detector": {"runtime": "tensorrt", "engine": "d"}})
-    with pytest.raises(ConfigError, match="quality_runtime tensorrt needs scoring.quality_engine"):
-        parse_config({"scoring": {"quality_runtime": "tensorrt"}})
+    with pytest.raises(ConfigError, match="runtime tensorrt needs scoring.quality.engine"):
+        parse_config({"scoring": {"quality": {"runtime": "tensorrt"}}})
+    with pytest.raises(ConfigError, match="scoring.quality.runtime = tensorrt needs models.pack"):
+        parse_config({"scoring": {"quality": {"runtime": "tensorrt", "engine": "q"}}})
     config = parse_config(
         {"models": {"pack": "engines/manifest.yaml"}, "detector": {"runtime": "tensorrt", "engine": "d"},
-         "scoring": {"strategy": "B", "w_s": 0.3, "quality_runtime": "tensorrt", "quality_engine": "q"}},
+         "scoring": {"strategy": "B", "w_s": 0.3, "quality": {"runtime": "tensorrt", "engine": "q"}}},
         base_dir=tmp_path,
     )
     assert config.models.pack == tmp_path / "engines/manifest.yaml"  # relative to the config file
-    assert config.scoring.quality_model is None  # strategy B is served by the engine
+    assert config.scoring.quality.model is None  # strategy B is served by the engine
 
 
 def test_foreign_engine_is_refused_with_how_to_rebuild(pack) -> None:
@@ -81,16 +83,15 @@ def test_stale_engine_is_refused_even_on_its_own_box(pack, monkeypatch) -> None:
         create_detector(_detector_config(fallback_to_onnxruntime=False), threads=1, pack=pack.path)
 
 
-def test_quality_engine_falls_back_or_refuses(pack, caplog) -> None:
-    scoring = ScoringConfig(strategy="B", quality_runtime="tensorrt", quality_engine="quality-trt",
-                            quality_input_size=QUALITY_SIZE)
+def test_quality_regressor_engine_falls_back_or_refuses(pack, caplog) -> None:
+    config = QualityConfig(runtime="tensorrt", engine="quality-trt", input_size=QUALITY_SIZE)
     with caplog.at_level(logging.WARNING, logger="liveguard.models"):
-        model = create_quality_model(scoring, threads=1, pack=pack.path)
+        model = create_quality_regressor(config, threads=1, pack=pack.path)
     assert model.model.name == "quality.onnx" and (model.raw_min, model.raw_max) == (0.0, 1.0)
     assert model.predict(frames()).shape == (2,)
-    strict = scoring.model_copy(update={"quality_fallback_to_onnxruntime": False})
+    strict = config.model_copy(update={"fallback_to_onnxruntime": False})
     with pytest.raises(ModelError, match="engine 'quality-trt' is foreign"):
-        create_quality_model(strict, threads=1, pack=pack.path)
+        create_quality_regressor(strict, threads=1, pack=pack.path)
 
 
 def test_an_engine_of_the_other_role_is_refused(pack) -> None:
@@ -123,3 +124,70 @@ def test_engines_build_without_tensorrt_says_so(tmp_path, capsys) -> None:
     assert liveguard(["engines", "build", "--pack", str(pack.path)]) == 4
     err = capsys.readouterr().err.strip()
     assert err.startswith("liveguard: error: tensorrt: TensorRT is not installed") and "\n" not in err
+
+
+def test_tensorrt_without_a_pack_names_the_key() -> None:
+    config = QualityConfig(runtime="tensorrt", engine="quality-trt", input_size=QUALITY_SIZE)
+    with pytest.raises(ModelError, match=r"^scoring\.quality\.engine: runtime tensorrt needs models\.pack"):
+        create_quality_regressor(config, threads=1, pack=None)
+
+
+def test_a_detector_engine_is_refused_as_the_quality_regressor(pack) -> None:
+    config = QualityConfig(runtime="tensorrt", engine="detector-trt", input_size=QUALITY_SIZE,
+                           fallback_to_onnxruntime=False)
+    with pytest.raises(ModelError, match="model 'detector-trt' is a detector engine, not a quality"):
+        create_quality_regressor(config, threads=1, pack=pack.path)
+
+
+def test_fallback_runs_on_the_sections_providers(pack, monkeypatch) -> None:
+    import onnxruntime as ort
+
+    asked = []
+    real = ort.InferenceSession
+
+    def recording(path, sess_options=None, providers=None, **kwargs):
+        asked.append(list(providers))
+        return real(path, sess_options=sess_options, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", recording)
+    create_quality_regressor(QualityConfig(runtime="tensorrt", engine="quality-trt", input_size=QUALITY_SIZE,
+                                           providers=["CPUExecutionProvider"]), threads=1, pack=pack.path)
+    create_detector(_detector_config(providers=["CUDAExecutionProvider"]), threads=1, pack=pack.path)
+    assert asked == [["CPUExecutionProvider"], ["CUDAExecutionProvider", "CPUExecutionProvider"]]
+
+
+def test_open_model_hands_back_runner_identity_signature_and_contract(pack) -> None:
+    from edge.runtime import open_model
+
+    seen = []
+
+    def check(signature):
+        seen.append(signature)
+        return "checked"
+
+    config = QualityConfig(model=pack.root / "quality.onnx", input_size=QUALITY_SIZE)
+    opened = open_model(config, "quality", check, threads=1)
+    (signature,) = seen
+    assert opened.contract == "checked" and opened.signature == signature
+    assert signature.path == pack.root / "quality.onnx"
+    assert [t.name for t in signature.inputs] == ["images"] and [t.name for t in signature.outputs] == ["quality"]
+    assert signature.metadata["liveguard.quality.max"] == "1.0"
+    assert opened.model.name == "quality.onnx" and opened.model.provider == "CPUExecutionProvider"
+    (out,) = opened.runner.run(["quality"], {"images": np.zeros((2, 3, QUALITY_SIZE, QUALITY_SIZE), np.float32)})
+    assert out.shape == (2, 1)
+    opened.runner.close()
+
+
+def test_a_check_that_refuses_stops_the_opening(pack) -> None:
+    from edge.runtime import open_model
+
+    def refuse(signature):
+        raise ModelError(str(signature.path), "not for this model")
+
+    config = QualityConfig(model=pack.root / "quality.onnx", input_size=QUALITY_SIZE)
+    with pytest.raises(ModelError, match=r"quality\.onnx: not for this model"):
+        open_model(config, "quality", refuse, threads=1)
+    engine = QualityConfig(runtime="tensorrt", engine="quality-trt", input_size=QUALITY_SIZE)
+    with pytest.raises(ModelError, match=r"quality\.onnx: not for this model"):  # the fallback checks it too
+        open_model(engine, "quality", refuse, threads=1, pack=pack.path)

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from dfine_graphs import scripted_detector
 from onnx import TensorProto, helper
 
-from dfine_graphs import scripted_detector
-
-from edge.engines import BatchRange, ModelPack, TensorRTTarget, engine_entry, onnx_entry
-from edge.score.quality import QUALITY_MAX_KEY, QUALITY_MIN_KEY
+from edge.files import file_sha256
+from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY, BatchRange, ModelPack, TensorRTTarget, engine_entry, onnx_entry
 
 DETECTOR_SIZE = 64
 QUALITY_SIZE = 32
@@ -49,8 +48,6 @@ def make_pack(folder: Path, built_for: TensorRTTarget | None = HERE) -> ModelPac
         entry = engine_entry(pack, name, source, batch=BatchRange(min=1, opt=2, max=4))
         if built_for is not None:
             (folder / entry.file).write_bytes(b"not really an engine: " + name.encode())
-            from edge.detect.onnx_model import file_sha256
-
             entry = entry.model_copy(update={
                 "sha256": file_sha256(folder / entry.file),
                 "source_sha256": pack.get(source).sha256,

@@ -1,4 +1,4 @@
-"""The model pack manifest: round trip, validation messages, sha256 and staleness checks."""
+"""The model pack manifest: round trip, validation messages, sha256, staleness and foreign-box checks."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import pytest
 import yaml
 from pack_files import HERE, make_pack
 
-from edge.engines import ModelPack, file_status
-from edge.engines.build import allowed_precisions, engines_to_build
-from edge.engines.manifest import TensorRTTarget
-from edge.engines.target import engine_status
 from edge.errors import ModelError
+from edge.runtime import ModelPack, TensorRTTarget, engine_status, file_status
 
 
 def test_round_trip_keeps_every_field(tmp_path) -> None:
@@ -89,30 +86,8 @@ def test_engine_for_another_gpu_or_tensorrt_is_foreign(tmp_path) -> None:
     assert "Orin (compute capability 8.7), this box has NVIDIA H100 (9.0)" in engine_status(pack, engine, other_gpu).reason
 
 
-def test_engines_to_build_lists_missing_stale_and_foreign(tmp_path, monkeypatch) -> None:
-    from edge.engines import target
-
-    pack = make_pack(tmp_path)
-    monkeypatch.setattr(target, "current_target", lambda: HERE)
-    assert engines_to_build(pack) == []
-    assert [s.name for s in engines_to_build(pack, force=True)] == ["detector-trt", "quality-trt"]
-    (tmp_path / "quality-trt.engine").unlink()
-    assert [(s.name, s.state) for s in engines_to_build(pack)] == [("quality-trt", "missing")]
-    monkeypatch.setattr(target, "current_target", lambda: TensorRTTarget(version="11.0.0", gpu="Orin",
-                                                                        compute_capability="8.7"))
-    assert [(s.name, s.state) for s in engines_to_build(pack)] == [("detector-trt", "foreign"), ("quality-trt", "missing")]
-    with pytest.raises(ModelError, match="is an ONNX file, not an engine"):
-        engines_to_build(pack, ["detector"])
-
-
-def test_precisions_follow_the_source_and_tensorrt_version() -> None:
-    assert allowed_precisions("fp32", 10) == ("fp32", "fp16")
-    assert allowed_precisions("fp32", 11) == ("fp32",)  # no FP16 builder flag on TensorRT 11
-    assert allowed_precisions("int8", 10) == allowed_precisions("int8", 11) == ("int8",)
-
-
 def test_onnx_entry_must_lie_under_the_pack(tmp_path) -> None:
-    from edge.engines import onnx_entry
+    from edge.runtime import onnx_entry
 
     pack = make_pack(tmp_path / "pack")
     with pytest.raises(ModelError, match="must lie under the pack's folder"):
