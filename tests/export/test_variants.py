@@ -155,6 +155,10 @@ def test_cpu_target_uses_uint8_activations(detector_variants, tmp_path) -> None:
     inits = {init.name: init.data_type for init in graph.graph.initializer}
     types = {inits[n.input[2]] for n in graph.graph.node if n.op_type == "QuantizeLinear" and len(n.input) > 2}
     assert onnx.TensorProto.UINT8 in types
+    from export.report import tensorrt_bound_int8
+
+    # the report runs the TensorRT-bound variant as TensorRT computes it (Q/DQ in float), the CPU one fused
+    assert not tensorrt_bound_int8(graph) and tensorrt_bound_int8(onnx.load(str(detector_variants.int8)))
 
 
 # -- the edge runtime loads every variant -------------------------------------------------
