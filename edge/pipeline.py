@@ -10,9 +10,10 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from edge.asr import Transcriber, create_transcriber, merge_transcripts
 from edge.config import Config, config_hash

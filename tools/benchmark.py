@@ -142,15 +142,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "| Figure | Value |",
         "|---|---|",
-        f"| Whole pipeline / decoding alone (same sample rate) | {total('pipeline_s') / total('decode_s'):.2f}× ({total('pipeline_s'):.1f} s vs {total('decode_s'):.1f} s) |",
-        f"| Naive sequential / this pipeline | {total('naive_s') / total('pipeline_s'):.2f}× ({total('naive_s'):.1f} s vs {total('pipeline_s'):.1f} s) |",
+        f"| Whole pipeline / decoding alone (same sample rate) | {total('pipeline_s') / total('decode_s'):.2f}× "
+        f"({total('pipeline_s'):.1f} s vs {total('decode_s'):.1f} s) |",
+        f"| Naive sequential / this pipeline | {total('naive_s') / total('pipeline_s'):.2f}× "
+        f"({total('naive_s'):.1f} s vs {total('pipeline_s'):.1f} s) |",
         f"| Same keyframe chosen by both | {same}/{len(rows)} |",
-        f"| Evidence JSON per window (bytes, mean / max) | {statistics.mean(r['evidence_bytes'] for r in rows):.0f} / {max(r['evidence_bytes'] for r in rows)} |",
+        f"| Evidence JSON per window (bytes, mean / max) | {statistics.mean(r['evidence_bytes'] for r in rows):.0f} "
+        f"/ {max(r['evidence_bytes'] for r in rows)} |",
         f"| Keyframe JPEG kept locally (bytes, mean) | {statistics.mean(r['jpeg_bytes'] for r in rows):.0f} |",
     ]
     if mem:
-        lines += [f"| Peak RSS, {r['minutes']:g}-min clip | {r['peak_rss_mib']:.0f} MiB (models loaded: {r['after_load_mib']:.0f} MiB; {r['seconds']:.0f} s) |" for r in mem]
-        lines.append(f"| Peak RSS ratio {mem[-1]['minutes']:g} min / {mem[0]['minutes']:g} min | {mem[-1]['peak_rss_mib'] / mem[0]['peak_rss_mib']:.3f} |")
+        lines += [
+            f"| Peak RSS, {r['minutes']:g}-min clip | {r['peak_rss_mib']:.0f} MiB "
+            f"(models loaded: {r['after_load_mib']:.0f} MiB; {r['seconds']:.0f} s) |"
+            for r in mem
+        ]
+        lines.append(
+            f"| Peak RSS ratio {mem[-1]['minutes']:g} min / {mem[0]['minutes']:g} min | "
+            f"{mem[-1]['peak_rss_mib'] / mem[0]['peak_rss_mib']:.3f} |"
+        )
     stage_sum: dict[str, float] = {}
     for r in rows:
         for k, v in r["stages"].items():

@@ -74,7 +74,9 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
                         if o.result_ocr_vl is None:
                             modalities["OCR+ASR"] = scores
                         else:
-                            similarity.prepare([r.get(f) for r in (o.result_ocr_asr, o.result_ocr_vl) for f in ("brand", "product_name", "category")])
+                            similarity.prepare(
+                                [r.get(f) for r in (o.result_ocr_asr, o.result_ocr_vl) for f in ("brand", "product_name", "category")]
+                            )
                             modalities["OCR+ASR"] = score_fields(o.result_ocr_asr, truth, similarity)
                             modalities["OCR+Qwen-VL"] = score_fields(o.result_ocr_vl, truth, similarity)
                             modalities["Full framework (OCR+ASR+VL)"] = scores
@@ -93,9 +95,12 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
                     for d in detectors:
                         clip_plot(run, d, out / "plots" / f"{run.clip}_{safe(d)}.png")
                 if n % args.checkpoint == 0 and n < len(clips):  # a readable report while a long run goes on
-                    write_outputs(args, manifest, clips[:n], evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
+                    write_outputs(
+                        args, manifest, clips[:n], evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows
+                    )
                 a1 = next(o for o in run.outcomes if o.variant == "A@1" and o.detector == detectors[0])
-                log(f"[{n}/{len(clips)}] {run.clip} {run.timings['total']:.1f} s  A@1 -> {a1.result.get('brand')!r} {a1.result.get('product_name')!r} "
+                log(f"[{n}/{len(clips)}] {run.clip} {run.timings['total']:.1f} s  "
+                    f"A@1 -> {a1.result.get('brand')!r} {a1.result.get('product_name')!r} "
                     f"(truth {truth['brand']!r} {truth['product_name']!r})")
         write_outputs(args, manifest, clips, evaluator, similarity, tables, totals, time.perf_counter() - started, per_clip_rows)
         return out / "report.md"

@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: the shared renderer, livegen
 
 import cv2  # noqa: E402
-
 from livegen.benchmark import clip_recipe  # noqa: E402
 from livegen.clip import make_clip  # noqa: E402
 from livegen.coco import coco_document, frame_file  # noqa: E402

@@ -36,7 +36,9 @@ def read_api_key(cloud: CloudConfig, environ: dict[str, str] | None = None) -> S
             raise ConfigError("fusion.cloud.api_key_file", f"{path}: cannot read ({type(exc).__name__})") from None
         key = text.strip()
         if not key or len(key.split()) != 1:
-            raise ConfigError("fusion.cloud.api_key_file", f"{path}: expected one key on its own, found {'nothing' if not key else 'several words'}")
+            raise ConfigError(
+                "fusion.cloud.api_key_file", f"{path}: expected one key on its own, found {'nothing' if not key else 'several words'}"
+            )
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             log.warning("fusion.cloud.api_key_file %s is readable by other users; chmod 600 it", path)
         return SecretStr(key)

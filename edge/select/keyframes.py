@@ -7,7 +7,8 @@ stream while holding O(K) frames, whatever the stream's length.
 from __future__ import annotations
 
 import math
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 from edge.types import Detections, Frame, FrameScore, Keyframe
 

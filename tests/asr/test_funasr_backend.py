@@ -81,7 +81,7 @@ def test_empty_recognition_skips_punctuation(funasr_dirs):
 
     noise = np.random.default_rng(1).normal(0, 0.1, int(0.3 * RATE)).astype(np.float32)
     assert tiny_funasr.expected_paraformer_text(noise.size) == ""
-    with pytest.raises(Exception):
+    with pytest.raises(IndexError):  # funasr-onnx 0.4.3 punc_bin: new_mini_sentence[-1] on ""
         CT_Transformer(str(funasr_dirs["punc"]))("")
     assert transcriber(funasr_dirs, vad=False).transcribe(noise) == Transcript(backend="funasr")
 

@@ -12,11 +12,9 @@ from pathlib import Path
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from workspace import DEMO, REPO
 
 from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, schema_problem
-
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "samples" / "demo.mp4"
 
 
 def liveguard(*args: str, stderr: int = subprocess.PIPE) -> subprocess.CompletedProcess:

@@ -1,10 +1,10 @@
 """Typed configuration: defaults, refusal of bad input with one-line errors, schema."""
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
+from workspace import REPO
 
 from edge.config import (
     Config,
@@ -18,14 +18,6 @@ from edge.config import (
     parse_config,
 )
 from edge.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def write(tmp_path, text, name="c.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_defaults_are_the_papers():
@@ -49,8 +41,8 @@ def test_schema_validates_the_defaults_file():
     jsonschema.validate(data, config_schema())
 
 
-def test_paths_are_relative_to_the_config_file(tmp_path):
-    cfg = load_config(write(tmp_path, "detector:\n  model: models/dfine.onnx\n"))
+def test_paths_are_relative_to_the_config_file(write_yaml, tmp_path):
+    cfg = load_config(write_yaml("detector:\n  model: models/dfine.onnx\n"))
     assert cfg.detector.model == tmp_path / "models/dfine.onnx"
 
 
@@ -73,16 +65,16 @@ def test_paths_are_relative_to_the_config_file(tmp_path):
         ("- a\n- b\n", "top level must be a mapping"),
     ],
 )
-def test_bad_config_names_file_key_and_value(tmp_path, text, expected):
-    path = write(tmp_path, text)
+def test_bad_config_names_file_key_and_value(write_yaml, text, expected):
+    path = write_yaml(text)
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
     assert message.startswith(str(path)) and expected in message and "\n" not in message
 
 
-def test_invalid_yaml_names_line_and_column(tmp_path):
-    path = write(tmp_path, "scoring:\n  w_d: [0.7\n")
+def test_invalid_yaml_names_line_and_column(write_yaml):
+    path = write_yaml("scoring:\n  w_d: [0.7\n")
     with pytest.raises(ConfigError, match=rf"^{path}:3:1: invalid YAML"):
         load_config(path)
 
@@ -92,14 +84,14 @@ def test_missing_file(tmp_path):
         load_config(tmp_path / "absent.yaml")
 
 
-def test_empty_file_is_defaults(tmp_path):
-    assert load_config(write(tmp_path, "")) == Config()
+def test_empty_file_is_defaults(write_yaml):
+    assert load_config(write_yaml("")) == Config()
 
 
-def test_config_hash_changes_with_config(tmp_path):
+def test_config_hash_changes_with_config(write_yaml):
     a = config_hash(Config())
-    assert a == config_hash(load_config(write(tmp_path, "sampling:\n  fps: 2.0\n")))
-    assert a != config_hash(load_config(write(tmp_path, "sampling:\n  fps: 3.0\n")))
+    assert a == config_hash(load_config(write_yaml("sampling:\n  fps: 2.0\n")))
+    assert a != config_hash(load_config(write_yaml("sampling:\n  fps: 3.0\n")))
 
 
 OLD_QUALITY_KEYS = [
@@ -112,8 +104,8 @@ OLD_QUALITY_KEYS = [
 
 
 @pytest.mark.parametrize(("old", "value", "new"), OLD_QUALITY_KEYS, ids=[old for old, _, _ in OLD_QUALITY_KEYS])
-def test_old_quality_keys_name_their_new_place(tmp_path, old, value, new):
-    path = write(tmp_path, f"scoring:\n  strategy: B\n  {old}: {json.dumps(value)}\n")
+def test_old_quality_keys_name_their_new_place(write_yaml, old, value, new):
+    path = write_yaml(f"scoring:\n  strategy: B\n  {old}: {json.dumps(value)}\n")
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value) == f"{path}: scoring.{old}: moved to {new}"
@@ -121,14 +113,14 @@ def test_old_quality_keys_name_their_new_place(tmp_path, old, value, new):
         parse_config({"scoring": {old: value}})
 
 
-def test_an_old_key_is_named_first_among_several(tmp_path):
-    path = write(tmp_path, "scoring:\n  strategy: B\n  quality_model: q.onnx\n  quality_input_size: 96\n")
+def test_an_old_key_is_named_first_among_several(write_yaml):
+    path = write_yaml("scoring:\n  strategy: B\n  quality_model: q.onnx\n  quality_input_size: 96\n")
     with pytest.raises(ConfigError, match=r"scoring\.quality_model: moved to scoring\.quality\.model \(and 1 more"):
         load_config(path)
 
 
-def test_quality_regressor_is_a_model_section(tmp_path):
-    cfg = load_config(write(tmp_path, "scoring:\n  strategy: B\n  quality:\n    model: q/quality.onnx\n"
+def test_quality_regressor_is_a_model_section(write_yaml, tmp_path):
+    cfg = load_config(write_yaml("scoring:\n  strategy: B\n  quality:\n    model: q/quality.onnx\n"
                                       "    providers: [CPUExecutionProvider]\n"))
     quality = cfg.scoring.quality
     assert isinstance(quality, ModelConfig) and isinstance(cfg.detector, ModelConfig)

@@ -12,11 +12,6 @@ from edge.fusion import create_fusion, create_vl_reader, fuse_local
 SECRET = "sk-yaml-secret-must-not-echo"
 
 
-def write(tmp_path, text, name="c.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 def test_defaults_are_local_and_point_at_dashscope():
     fusion = Config().fusion
@@ -33,8 +28,8 @@ def test_defaults_are_local_and_point_at_dashscope():
         f"fusion:\n  mode: direct\n  cloud:\n    model: qwen-max\n    api_key: {SECRET}\n",
     ],
 )
-def test_a_plain_api_key_in_yaml_is_refused_without_echoing_it(tmp_path, text):
-    path = write(tmp_path, text)
+def test_a_plain_api_key_in_yaml_is_refused_without_echoing_it(write_yaml, text):
+    path = write_yaml(text)
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
@@ -42,14 +37,14 @@ def test_a_plain_api_key_in_yaml_is_refused_without_echoing_it(tmp_path, text):
     assert SECRET not in message and message.startswith(str(path))
 
 
-def test_vl_needs_direct_mode(tmp_path):
+def test_vl_needs_direct_mode(write_yaml):
     with pytest.raises(ConfigError, match="fusion.vl.enabled needs fusion.mode direct"):
-        load_config(write(tmp_path, "fusion:\n  vl:\n    enabled: true\n"))
+        load_config(write_yaml("fusion:\n  vl:\n    enabled: true\n"))
 
 
-def test_base_url_must_be_http(tmp_path):
+def test_base_url_must_be_http(write_yaml):
     with pytest.raises(ConfigError, match="fusion.cloud.base_url"):
-        load_config(write(tmp_path, "fusion:\n  cloud:\n    base_url: dashscope.aliyuncs.com\n"))
+        load_config(write_yaml("fusion:\n  cloud:\n    base_url: dashscope.aliyuncs.com\n"))
 
 
 def test_key_from_environment_variable():
@@ -70,10 +65,10 @@ def test_direct_mode_without_a_key_fails_at_start(monkeypatch):
         create_fusion(Config.model_validate({"fusion": {"mode": "direct"}}).fusion)
 
 
-def test_key_from_a_file_relative_to_the_config(tmp_path):
+def test_key_from_a_file_relative_to_the_config(write_yaml, tmp_path):
     (tmp_path / "dashscope.key").write_text("sk-from-file\n")
     os.chmod(tmp_path / "dashscope.key", 0o600)
-    config = load_config(write(tmp_path, "fusion:\n  mode: direct\n  cloud:\n    api_key_file: dashscope.key\n"))
+    config = load_config(write_yaml("fusion:\n  mode: direct\n  cloud:\n    api_key_file: dashscope.key\n"))
     assert read_api_key(config.fusion.cloud, {}).get_secret_value() == "sk-from-file"
 
 

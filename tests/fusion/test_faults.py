@@ -11,12 +11,11 @@ import logging
 import time
 
 import pytest
+from chat_server import ChatServer, Step, completion, error_body
 
 from edge.config import Config
 from edge.evidence import RESULT_SCHEMA, schema_problem
 from edge.fusion import create_fusion, fuse_local
-
-from chat_server import ChatServer, Step, completion, error_body
 
 KEY = "sk-test-0123456789abcdef-DO-NOT-LEAK"
 

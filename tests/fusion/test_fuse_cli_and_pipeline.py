@@ -63,8 +63,8 @@ def test_fuse_direct_with_config_and_a_bad_input_among_good_ones(saved, tmp_path
     assert result["engine"] == "qwen-plus" and result["brand"] == "AURORA" and schema_problem(result, RESULT_SCHEMA) is None
     assert result["support"]["brand"] == ["ocr"]  # the evidence had no VL reading
     lines = err.splitlines()
-    assert any(l.startswith(f"liveguard: error: {broken}: invalid JSON at line 1") for l in lines)
-    assert any(l.startswith(f"liveguard: error: {wrong}: not a liveguard.evidence/1 document: $.ocr.lines") for l in lines)
+    assert any(line.startswith(f"liveguard: error: {broken}: invalid JSON at line 1") for line in lines)
+    assert any(line.startswith(f"liveguard: error: {wrong}: not a liveguard.evidence/1 document: $.ocr.lines") for line in lines)
 
 
 def test_fuse_mode_override_and_warnings(saved, tmp_path, capsys, monkeypatch):
@@ -76,7 +76,7 @@ def test_fuse_mode_override_and_warnings(saved, tmp_path, capsys, monkeypatch):
         assert not server.requests  # local: no network
         assert main(["fuse", str(path), "-c", str(config)]) == 0
     out, err = capsys.readouterr()
-    assert [json.loads(l)["engine"] for l in out.splitlines()] == ["local-rules", "local-rules"]
+    assert [json.loads(line)["engine"] for line in out.splitlines()] == ["local-rules", "local-rules"]
     assert f"liveguard: warning: {path}: fusion: qwen-plus at " in err and "data_inspection_failed" in err
     assert KEY not in out + err
 
@@ -93,7 +93,7 @@ def test_fuse_direct_without_a_key_is_a_config_error(saved, tmp_path, capsys, mo
 
 def write_clip(path, seconds=2, fps=10, size=(320, 240)):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for i in range(seconds * fps):
+    for _ in range(seconds * fps):
         frame = np.full((size[1], size[0], 3), 60, np.uint8)
         cv2.rectangle(frame, (60, 60), (260, 180), (255, 255, 255), -1)
         cv2.putText(frame, "AURORA", (80, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 3)

@@ -32,7 +32,7 @@ def label_lines(reader: TextReader, scene: Scene) -> list[OcrLine]:
 
 def _matched(lines: list[OcrLine], expected: str) -> OcrLine:
     line, ratio = best_match(lines, expected)
-    assert line is not None and ratio >= MIN_SIMILARITY, f"{expected!r} not read; got {[l.text for l in lines]}"
+    assert line is not None and ratio >= MIN_SIMILARITY, f"{expected!r} not read; got {[line.text for line in lines]}"
     return line
 
 

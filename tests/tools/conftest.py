@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
+from bench_clips import BENCH_CLIPS, BENCH_SECONDS, BENCH_SEED
+from workspace import TOOLS
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
-if str(TOOLS) not in sys.path:
+if str(TOOLS) not in sys.path:  # the tools are scripts, imported as their folder's modules
     sys.path.insert(0, str(TOOLS))
-
-BENCH_SEED, BENCH_CLIPS, BENCH_SECONDS = 2, 5, 5.0
-
-needs_media_tools = pytest.mark.skipif(
-    not (shutil.which("ffmpeg") and shutil.which("espeak-ng")), reason="needs ffmpeg and espeak-ng (apt-get install -y ffmpeg espeak-ng)"
-)
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import BENCH_CLIPS, needs_media_tools
-
+from bench_clips import BENCH_CLIPS
 from livebench.metrics import FieldScores, OcrStats, compare_strategies, perfect, sensitivity, summarise
 from livebench.report import in_clean_span
 from livebench.similarity import FieldSimilarity, normalise
+from workspace import needs_media_tools
 
 
 class FixedEmbedder:
@@ -121,9 +121,10 @@ def test_oracle_boxes_find_the_product_more_often_than_the_last_frame(evaluation
 @needs_media_tools
 def test_evaluator_matches_pipeline_run(small_bench):
     """A@1 and A@3 through the shared-work evaluator give what Pipeline.run gives: same keyframes, same result."""
+    from livebench.runner import Evaluator
+
     from edge.config import parse_config
     from edge.pipeline import Pipeline
-    from livebench.runner import Evaluator
 
     folder, manifest = small_bench
     row = next(r for r in manifest["clips"] if r["has_audio"] and r["language"] == "en")

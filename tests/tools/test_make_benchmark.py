@@ -10,10 +10,10 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import BENCH_CLIPS, BENCH_SECONDS, BENCH_SEED, needs_media_tools
-
+from bench_clips import BENCH_CLIPS, BENCH_SECONDS, BENCH_SEED
 from livegen.benchmark import clip_recipe
 from livegen.coco import CATEGORY
+from workspace import needs_media_tools
 
 pytestmark = needs_media_tools
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -9,23 +9,19 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from workspace import REPO, needs_media_tools
 
 av = pytest.importorskip("av")
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tools" / "make_sample_clip.py"
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("ffmpeg") and shutil.which("espeak-ng")), reason="needs ffmpeg and espeak-ng (apt-get install -y ffmpeg espeak-ng)"
-)
+pytestmark = needs_media_tools
 
 
 def _load_module():

@@ -3,9 +3,10 @@ similarity, and the OCR statistics of Experiments 1 and 2 (Tables 5, 6, 8, 9).""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import mean, pstdev
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 FIELDS = ("brand", "product_name", "category")
 THRESHOLDS = {"brand": 0.7, "product_name": 0.5, "category": 0.5}  # paper §4.2.3

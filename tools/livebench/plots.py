@@ -53,8 +53,10 @@ def clip_plot(run: Any, detector: str, path: Path) -> None:
         colour = COLOURS.get(outcome.variant[0], (0, 0, 200))
         for t in outcome.pts:
             cv2.line(img, (x_of(t), top), (x_of(t), bottom), colour, 1, cv2.LINE_AA)
-            cv2.putText(img, outcome.variant, (x_of(t) + 3, top + 14 + 14 * ("B" in outcome.variant)), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
-    cv2.putText(img, f"{run.clip} ({detector}): score over time", (left + 250, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+            cv2.putText(img, outcome.variant, (x_of(t) + 3, top + 14 + 14 * ("B" in outcome.variant)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+                        colour, 1, cv2.LINE_AA)
+    cv2.putText(img, f"{run.clip} ({detector}): score over time", (left + 250, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                cv2.LINE_AA)
     thumb = run.thumbnails.get(f"{detector}/A@1")
     if thumb is not None:
         h, w = thumb.shape[:2]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from livebench.metrics import THRESHOLDS, FieldScores, OcrStats, compare_strategies, ocr_summary, sensitivity, summarise
 
@@ -46,7 +47,9 @@ class Tables:
         self.seconds: dict[str, list[float]] = {v: [] for v in variants}
         self.clean: dict[str, list[bool]] = {v: [] for v in variants}
 
-    def add(self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, modalities: dict[str, FieldScores]) -> None:
+    def add(
+        self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, modalities: dict[str, FieldScores]
+    ) -> None:
         self.scores[variant].append(scores)
         self.ocr[variant].append(ocr)
         self.seconds[variant].append(seconds)
@@ -57,7 +60,10 @@ class Tables:
     def table7(self) -> tuple[list[str], list[list[Any]]]:
         header = ["Variable", "Threshold", "Perfect Match Rate (%)", "Corresponding Field Accuracy (%)"]
         names = {"brand": "Brand", "product_name": "Product Name", "category": "Category"}
-        rows = [[names[r["field"]], f"{r['threshold']:.2f}", f"{100 * r['pmr']:.2f}", f"{100 * r['field_acc']:.2f}"] for r in sensitivity(self.scores["A@1"])]
+        rows = [
+            [names[r["field"]], f"{r['threshold']:.2f}", f"{100 * r['pmr']:.2f}", f"{100 * r['field_acc']:.2f}"]
+            for r in sensitivity(self.scores["A@1"])
+        ]
         return header, rows
 
     def table8(self) -> tuple[list[str], list[list[Any]]]:
@@ -80,13 +86,15 @@ class Tables:
         t_b = sum(self.seconds["B@1"]) / n
         header = ["Metric", "Strategy A", "Strategy B"]
         rows = [
-            ["OCR confidence of the keyframe (mean ± std)", f"{c['a_mean']:.4f} ± {c['a_std']:.4f}", f"{c['b_mean']:.4f} ± {c['b_std']:.4f}"],
+            ["OCR confidence of the keyframe (mean ± std)",
+             f"{c['a_mean']:.4f} ± {c['a_std']:.4f}", f"{c['b_mean']:.4f} ± {c['b_std']:.4f}"],
             ["Minimum OCR confidence", f"{c['a_min']:.4f}", f"{c['b_min']:.4f}"],
             ["Proportion of high-confidence text (≥ 0.7)", pct(c["a_high"]), pct(c["b_high"])],
             ["Average text length (characters)", f"{c['a_chars']:.1f}", f"{c['b_chars']:.1f}"],
             ["Average processing time (s)", f"{t_a:.2f}", f"{t_b:.2f}"],
             ["B vs A: improvement / degradation / equivalent (samples)",
-             f"{c['improved']} ({pct(c['improved'] / n)}) / {c['degraded']} ({pct(c['degraded'] / n)}) / {c['equivalent']} ({pct(c['equivalent'] / n)})", ""],
+             f"{c['improved']} ({pct(c['improved'] / n)}) / {c['degraded']} ({pct(c['degraded'] / n)}) "
+             f"/ {c['equivalent']} ({pct(c['equivalent'] / n)})", ""],
         ]
         return header, rows
 

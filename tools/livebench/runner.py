@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,9 @@ class Variant:
     top_k: int
 
 
-VARIANTS = (Variant("baseline", "baseline", 1), Variant("A@1", "A", 1), Variant("A@3", "A", 3), Variant("A@5", "A", 5), Variant("B@1", "B", 1))
+VARIANTS = (
+    Variant("baseline", "baseline", 1), Variant("A@1", "A", 1), Variant("A@3", "A", 3), Variant("A@5", "A", 5), Variant("B@1", "B", 1)
+)
 ORACLE = "oracle"
 NO_DETECTOR = "none"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from livegen.render import ProductSpec, RenderedFrame, build_assets, render_fram
 from livegen.scene import ClipSpec, Pose, demo_pose
 from livegen.speech import mix_audio, synthesize_speech
 from livegen.truth import dump_truth, truth_path_for, truth_record
+
 
 @dataclass(frozen=True)
 class AudioSpec:
@@ -33,13 +34,17 @@ class AudioSpec:
     present: bool = True
 
 
+DEFAULT_LIVE = LiveRoomSpec()
+DEFAULT_CLIP = ClipSpec()
+
+
 def make_clip(
     out: Path,
     seed: int = 7,
     *,
     product: ProductSpec = DEMO_PRODUCT,
-    live: LiveRoomSpec = LiveRoomSpec(),
-    clip: ClipSpec = ClipSpec(),
+    live: LiveRoomSpec = DEFAULT_LIVE,
+    clip: ClipSpec = DEFAULT_CLIP,
     pose_at: Callable[[ClipSpec, float], Pose] = demo_pose,
     truth_out: Path | None = None,
     font_path: Path | None = None,

@@ -12,6 +12,7 @@ import numpy as np
 
 from livegen.speech import write_wav
 
+
 def encode(
     frames: Iterable[np.ndarray],
     audio: np.ndarray | None,

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from livegen.draw import alpha_over, fit_font, pil_rgba_to_bgra, smoothstep, vertical_gradient
 
+
 @dataclass(frozen=True)
 class ChatMessage:
     user: str
@@ -107,8 +108,10 @@ def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path, scal
     card = vertical_gradient(height, width, (70, 30, 60), (150, 60, 120))  # BGR
     card_img = Image.fromarray(np.clip(card[..., ::-1], 0, 255).astype(np.uint8), "RGB")
     d = ImageDraw.Draw(card_img)
-    d.text((width / 2, height * 0.40), live.next_title, font=fit_font(font_path, live.next_title, width - k(80), k(52)), fill=(255, 255, 255), anchor="mm")
-    d.text((width / 2, height * 0.48), live.next_subtitle, font=fit_font(font_path, live.next_subtitle, width - k(100), k(36)), fill=(255, 214, 64), anchor="mm")
+    d.text((width / 2, height * 0.40), live.next_title, font=fit_font(font_path, live.next_title, width - k(80), k(52)),
+           fill=(255, 255, 255), anchor="mm")
+    d.text((width / 2, height * 0.48), live.next_subtitle, font=fit_font(font_path, live.next_subtitle, width - k(100), k(36)),
+           fill=(255, 214, 64), anchor="mm")
     d.text((width / 2, height * 0.54), live.next_note, font=f(20), fill=(235, 225, 240), anchor="mm")
     next_card = np.asarray(card_img)[..., ::-1].copy()
 

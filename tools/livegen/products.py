@@ -136,7 +136,10 @@ def make_product(rng: np.random.Generator, language: str, package_size: tuple[in
         brand = EN_BRANDS[int(rng.integers(len(EN_BRANDS)))] if latin_brand else ZH_BRANDS[int(rng.integers(len(ZH_BRANDS)))]
         name = line.zh_names[int(rng.integers(len(line.zh_names)))] + line.zh_nouns[k]
         spec_text = spec.replace(" ", "")
-        speech = f"大家好！今天给大家推荐{brand.title() if latin_brand else brand}{name}，{_spoken_spec(spec, _SPEC_WORDS_ZH, '')}，直播间只要{price}元。"
+        speech = (
+            f"大家好！今天给大家推荐{brand.title() if latin_brand else brand}{name}，"
+            f"{_spoken_spec(spec, _SPEC_WORDS_ZH, '')}，直播间只要{price}元。"
+        )
         return ProductSpec(
             brand=brand, product_name=name, category=line.category, key_attributes={"spec": spec_text}, price=f"¥{price}",
             speech=speech, name_lines=_lines(name, True), spec_text=spec_text, tagline=line.zh_tagline, style=style,

@@ -19,6 +19,7 @@ from livegen.draw import fit_font, pil_rgba_to_bgra, vertical_gradient
 from livegen.overlay import LiveRoomSpec, UiAssets, overlay_ui, render_ui, slide_transition
 from livegen.scene import ClipSpec, Pose, demo_pose, face_quad
 
+
 @dataclass(frozen=True)
 class PackageStyle:
     """Colours (RGB) of a package front: gradient top/bottom, text ink, accent lines."""
@@ -209,7 +210,8 @@ def render_hand(scale: float = 1.0) -> np.ndarray:
     bgr = skin[None, None, :] * shade[..., None]
     # knuckle creases so the fingers read as fingers
     for y0 in (87, 117, 146):
-        cv2.line(bgr, (int(60 * scale), int(y0 * scale)), (int(235 * scale), int((y0 + 3) * scale)), (104, 130, 180), max(1, int(2 * scale)), cv2.LINE_AA)
+        cv2.line(bgr, (int(60 * scale), int(y0 * scale)), (int(235 * scale), int((y0 + 3) * scale)), (104, 130, 180),
+                 max(1, int(2 * scale)), cv2.LINE_AA)
     return np.dstack([np.clip(bgr, 0, 255), alpha * 255]).astype(np.uint8)
 
 
@@ -237,7 +239,9 @@ def _warp_over(dst: np.ndarray, rgba: np.ndarray, M: np.ndarray, roi: tuple[int,
     """Warp a BGRA layer by homography ``M`` (source -> screen) into ``dst`` (float32 ROI at ``offset``); returns the layer alpha."""
     x0, y0, x1, y1 = roi
     T = np.array([[1, 0, -offset[0]], [0, 1, -offset[1]], [0, 0, 1]], np.float64)
-    warped = cv2.warpPerspective(rgba, T @ M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
+    warped = cv2.warpPerspective(
+        rgba, T @ M, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0)
+    )
     a = warped[..., 3:4].astype(np.float32) / 255.0
     dst *= 1 - a
     dst += warped[..., :3].astype(np.float32) * a
@@ -448,7 +452,8 @@ def render_frame(
     inside, _ = cv2.intersectConvexConvex(quad, frame_rect)
     in_frame = float(inside) / max(float(cv2.contourArea(quad)), 1e-6)
     return RenderedFrame(
-        index, t, frame, box, min(in_frame, 1.0), max(facts["motion_blur_px"], pose.cam_blur), facts["defocus_px"], facts["occluded"], pose.yaw, pose.angle
+        index, t, frame, box, min(in_frame, 1.0), max(facts["motion_blur_px"], pose.cam_blur), facts["defocus_px"], facts["occluded"],
+        pose.yaw, pose.angle,
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from livegen.draw import smoothstep
 
+
 @dataclass(frozen=True)
 class Segment:
     """A span of the clip with one kind of camera/product behaviour."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+
 def synthesize_speech(text: str, *, voice: str = "en-us", wpm: int = 150, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Speak ``text`` with espeak-ng; returns mono float32 samples in [-1, 1] and the sample rate.
 

@@ -10,6 +10,7 @@ from livegen.overlay import LiveRoomSpec, avatar_initial
 from livegen.render import ProductSpec, RenderedFrame
 from livegen.scene import ClipSpec
 
+
 def frame_ranges(frames: Sequence[RenderedFrame], ok: Callable[[RenderedFrame], bool], min_len_s: float = 0.0) -> list[list[float]]:
     """Time ranges [first, last] (s, inclusive frame times) of runs of frames where ``ok`` holds."""
     ranges, start, prev = [], None, None

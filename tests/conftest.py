@@ -1,0 +1,35 @@
+"""Fixtures every suite may use: the bundled demo clip and its truth, and writing a YAML file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from workspace import DEMO
+
+
+@pytest.fixture(scope="session")
+def demo() -> Path:
+    """The bundled 10 s demo clip (samples/demo.mp4)."""
+    return DEMO
+
+
+@pytest.fixture(scope="session")
+def truth() -> dict[str, Any]:
+    """The demo clip's ground truth (samples/demo.truth.json)."""
+    return json.loads(DEMO.with_suffix(".truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[..., Path]:
+    """``write_yaml(text, name="c.yaml")`` writes ``text`` into this test's tmp dir and returns the path."""
+
+    def write(text: str, name: str = "c.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
