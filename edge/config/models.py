@@ -124,12 +124,10 @@ class QualityConfig(ModelConfig):
 
 
 # Keys of earlier versions: refused with their new place ("scoring.quality_model: moved to ...").
+# Before the quality regressor had a model section, its keys were flat: scoring.quality_<key>.
 MOVED_KEYS = {
-    "scoring.quality_model": "scoring.quality.model",
-    "scoring.quality_input_size": "scoring.quality.input_size",
-    "scoring.quality_runtime": "scoring.quality.runtime",
-    "scoring.quality_engine": "scoring.quality.engine",
-    "scoring.quality_fallback_to_onnxruntime": "scoring.quality.fallback_to_onnxruntime",
+    f"scoring.quality_{key}": f"scoring.quality.{key}"
+    for key in ("model", "input_size", "runtime", "engine", "fallback_to_onnxruntime")
 }
 
 
