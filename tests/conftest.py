@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import onnxruntime as ort
 import pytest
 from workspace import DEMO
 
@@ -33,3 +34,18 @@ def write_yaml(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def session_providers(monkeypatch) -> list[list[str]]:
+    """The providers each new ONNX Runtime session is asked for, on a "GPU box" (CUDA listed as available)."""
+    asked: list[list[str]] = []
+    real = ort.InferenceSession
+
+    def recording(path, sess_options=None, providers=None, **kwargs):
+        asked.append(list(providers))
+        return real(path, sess_options=sess_options, providers=["CPUExecutionProvider"], **kwargs)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", recording)
+    return asked

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -159,21 +158,6 @@ def test_missing_and_fake_files(tmp_path) -> None:
     fake.write_text("EfficientNetV2 weights go here\n")
     with pytest.raises(ModelError, match="fake.onnx: not an ONNX model"):
         _open(fake)
-
-
-@pytest.fixture()
-def session_providers(monkeypatch) -> list[list[str]]:
-    """The providers each new ONNX Runtime session is asked for, on a "GPU box" (CUDA listed as available)."""
-    asked: list[list[str]] = []
-    real = ort.InferenceSession
-
-    def recording(path, sess_options=None, providers=None, **kwargs):
-        asked.append(list(providers))
-        return real(path, sess_options=sess_options, providers=["CPUExecutionProvider"], **kwargs)
-
-    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
-    monkeypatch.setattr(ort, "InferenceSession", recording)
-    return asked
 
 
 @pytest.mark.parametrize(
