@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs LiveGuard and everything it needs on a fresh Debian/Ubuntu machine into ./.venv.
 #   tools/install.sh          the runtime (ffmpeg, espeak-ng for sample generation, fonts, the package)
-#   tools/install.sh --test   the same plus what the tests need (torch + torchvision, transformers, onnxslim, funasr-onnx, pytest,
+#   tools/install.sh --test   the same plus what the tests need (mosquitto, torch + torchvision, transformers, onnxslim, funasr-onnx, pytest,
 #                             llama-cpp-python's server and a SmolLM2 GGUF for the fusion tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ with_tests=0
 [[ "${1:-}" == "--test" ]] && with_tests=1
 
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core fonts-noto-cjk)
+# the transport tests start a real MQTT v5 broker on loopback (mosquitto_passwd comes with it)
+if ((with_tests)); then apt_packages+=(mosquitto); fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

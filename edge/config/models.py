@@ -208,15 +208,19 @@ DASHSCOPE_URL = "https://dashscope.aliyuncs.com/compatible-mode/v1"
 DASHSCOPE_INTL_URL = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
 
 
-def _refuse_plain_api_key(data: object) -> object:
-    """Secrets never live in YAML: a plain ``api_key`` is dropped (so no error echoes it) and refused."""
-    if isinstance(data, dict) and "api_key" in data:
-        data.pop("api_key")
+def _refuse_plain_secret(data: object, key: str) -> object:
+    """Secrets never live in YAML: a plain ``key`` is dropped (so no error echoes it) and refused."""
+    if isinstance(data, dict) and key in data:
+        data.pop(key)
         raise ValueError(
-            "a plain api_key is refused (secrets never live in YAML): "
-            "use api_key_env (an environment variable name) or api_key_file (a file holding the key)"
+            f"a plain {key} is refused (secrets never live in YAML): "
+            f"use {key}_env (an environment variable name) or {key}_file (a file holding it)"
         )
     return data
+
+
+def _refuse_plain_api_key(data: object) -> object:
+    return _refuse_plain_secret(data, "api_key")
 
 
 class RetryConfig(Section):
@@ -297,6 +301,56 @@ class FusionConfig(Section):
         return self
 
 
+class OutboxConfig(Section):
+    """The durable outbox every evidence and result is committed to before it is sent."""
+
+    path: ConfigPath = Field(
+        Path("/var/lib/liveguard/outbox.sqlite"),
+        description="SQLite file of the outbox (WAL); under systemd, in the service's StateDirectory.",
+    )
+    max_rows: int = Field(100_000, ge=1, description="Rows kept at most; past it the oldest are dropped (counted, logged).")
+    max_mb: float = Field(512.0, gt=0, description="Payload megabytes kept at most; past it the oldest are dropped (counted).")
+    max_age_s: float = Field(
+        7 * 24 * 3600.0, gt=0, description="Rows older than this are dropped unsent (counted): stale on arrival."
+    )
+
+
+class MqttConfig(Section):
+    """The MQTT v5 broker documents go to (DESIGN.md topic layout, QoS 1)."""
+
+    enabled: bool = Field(False, description="Publish evidence and results from the outbox to this broker.")
+    host: str = Field("127.0.0.1", min_length=1, description="Broker host name or address.")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 for TLS by convention).")
+    client_id: str | None = Field(None, min_length=1, description="MQTT client id; None: liveguard-<site>-<device>.")
+    keepalive_s: int = Field(30, ge=5, le=3600, description="Keep-alive interval; a silent broker is noticed after 1.5 times it.")
+    topic_prefix: str = Field("liveguard", min_length=1, pattern=r"^[^#+$/][^#+]*$", description="First level of every topic.")
+    username: str | None = Field(None, min_length=1, description="User name; the password comes from password_env or password_file.")
+    password_env: str | None = Field(None, min_length=1, description="Environment variable holding the broker password.")
+    password_file: ConfigPath | None = Field(None, description="File holding the broker password (e.g. a systemd credential).")
+    ca_file: ConfigPath | None = Field(None, description="CA bundle that signs the broker's certificate; set: TLS is used.")
+    cert_file: ConfigPath | None = Field(None, description="Client certificate (PEM) for TLS client authentication.")
+    key_file: ConfigPath | None = Field(None, description="Client private key (PEM) of cert_file.")
+    message_expiry_s: int = Field(
+        7 * 24 * 3600, ge=1, description="MQTT v5 message expiry: a broker drops a message nobody fetched by then."
+    )
+    max_inflight: int = Field(20, ge=1, le=1000, description="Messages sent and not yet acknowledged at most (mosquitto: 20).")
+    reconnect_min_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay; doubles up to reconnect_max_s.")
+    reconnect_max_s: float = Field(60.0, gt=0, le=3600, description="Longest reconnect delay.")
+
+    _no_plain_password = model_validator(mode="before")(lambda data: _refuse_plain_secret(data, "password"))
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> MqttConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("transport.mqtt: cert_file and key_file go together (TLS client authentication)")
+        return self
+
+
+class TransportConfig(Section):
+    outbox: OutboxConfig = OutboxConfig()
+    mqtt: MqttConfig = MqttConfig()
+
+
 class RuntimeConfig(Section):
     threads: int = Field(2, ge=1, le=64, description="Intra-op threads for each model (ONNX Runtime, OCR, ASR).")
     queue_frames: int = Field(8, ge=1, le=256, description="Decoded frames buffered ahead of the detector.")
@@ -315,6 +369,7 @@ class Config(Section):
     asr: AsrConfig = WhisperAsrConfig()
     fusion: FusionConfig = FusionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+    transport: TransportConfig = TransportConfig()
 
     @model_validator(mode="after")
     def _engines_need_a_pack(self) -> Config:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from collections.abc import Mapping
+from pathlib import Path
 
 from pydantic import SecretStr
 
@@ -24,30 +26,40 @@ def read_api_key(cloud: CloudConfig, environ: dict[str, str] | None = None) -> S
     Raises :class:`ConfigError` naming the field and the file or variable (never the key) when the
     named source is missing or empty.
     """
+    return read_secret("fusion.cloud.api_key", cloud.api_key_file, cloud.api_key_env, environ)
+
+
+def read_secret(
+    key: str, file: Path | None, env: str | None, environ: Mapping[str, str] | None = None
+) -> SecretStr | None:
+    """The secret in ``file`` (preferred) or the environment variable ``env``; None when neither is set.
+
+    ``key`` is the config key without its ``_file``/``_env`` suffix (``transport.mqtt.password``), named
+    in every error; the secret itself never is.
+    """
     environ = os.environ if environ is None else environ
-    if cloud.api_key_file is not None:
-        path = cloud.api_key_file
+    if file is not None:
         try:
-            text = path.read_text(encoding="utf-8")
-            mode = path.stat().st_mode
+            text = file.read_text(encoding="utf-8")
+            mode = file.stat().st_mode
         except FileNotFoundError:
-            raise ConfigError("fusion.cloud.api_key_file", f"{path}: file not found") from None
+            raise ConfigError(f"{key}_file", f"{file}: file not found") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError("fusion.cloud.api_key_file", f"{path}: cannot read ({type(exc).__name__})") from None
-        key = text.strip()
-        if not key or len(key.split()) != 1:
+            raise ConfigError(f"{key}_file", f"{file}: cannot read ({type(exc).__name__})") from None
+        secret = text.strip()
+        if not secret or len(secret.split()) != 1:
             raise ConfigError(
-                "fusion.cloud.api_key_file", f"{path}: expected one key on its own, found {'nothing' if not key else 'several words'}"
+                f"{key}_file", f"{file}: expected one key on its own, found {'nothing' if not secret else 'several words'}"
             )
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            log.warning("fusion.cloud.api_key_file %s is readable by other users; chmod 600 it", path)
-        return SecretStr(key)
-    if cloud.api_key_env is not None:
-        key = environ.get(cloud.api_key_env, "").strip()
-        if not key:
+            log.warning("%s_file %s is readable by other users; chmod 600 it", key, file)
+        return SecretStr(secret)
+    if env is not None:
+        secret = environ.get(env, "").strip()
+        if not secret:
             raise ConfigError(
-                "fusion.cloud.api_key_env",
-                f"environment variable {cloud.api_key_env} is not set (or empty); export the key there or set api_key_file",
+                f"{key}_env",
+                f"environment variable {env} is not set (or empty); export the key there or set {key.rsplit('.', 1)[-1]}_file",
             )
-        return SecretStr(key)
+        return SecretStr(secret)
     return None

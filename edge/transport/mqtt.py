@@ -1,0 +1,224 @@
+"""Draining the outbox to an MQTT v5 broker with paho-mqtt 2.x (QoS 1, in order, nothing lost).
+
+A sender thread hands the outbox's oldest rows to paho while connected, at most ``max_inflight`` at
+a time, and remembers which packet id carries which row. Only ``on_publish`` with a success reason
+code deletes a row; a refusal (0x87 not authorised, 0x97 quota exceeded, ...) parks it, counted,
+and the daemon goes on. A payload above the broker's advertised ``MaximumPacketSize`` is parked before
+it is sent: paho would otherwise resend it forever while the broker cuts the connection. While the
+broker is away paho keeps the in-flight rows and resends them on reconnect; rows not yet handed to
+paho wait in the outbox. After a crash every row still in the outbox is sent again (at least once:
+the receiver drops a duplicate by its document id).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge.config.models import MqttConfig
+from edge.config.secrets import read_secret
+from edge.transport.outbox import Message, Outbox
+from edge.transport.topics import Topics
+
+log = logging.getLogger("liveguard.mqtt")
+
+CONTENT_TYPE = "application/json"
+PACKET_OVERHEAD = 512  # fixed header, topic and properties, on top of the payload
+# Reason codes of a PUBACK that will never turn into a success by resending the same message.
+REFUSALS = {0x87: "not authorized", 0x90: "topic name invalid", 0x95: "packet too large", 0x97: "quota exceeded",
+            0x99: "payload format invalid", 0x83: "implementation specific error", 0x80: "unspecified error"}
+
+
+class MqttPublisher:
+    """Sends ``outbox`` to the broker of ``config``; :meth:`start` connects, :meth:`close` stops.
+
+    ``birth`` is the retained status document published on every connect (versions, models, config
+    hash); the last will replaces it with ``{"state": "offline"}``.
+    """
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        outbox: Outbox,
+        topics: Topics,
+        birth: Callable[[], bytes] = lambda: b'{"state": "online"}',
+    ) -> None:
+        self.config = config
+        self.outbox = outbox
+        self.topics = topics
+        self._birth = birth
+        self._lock = threading.Condition()
+        self._inflight: dict[int, int | None] = {}  # packet id -> outbox seq (None: a status document)
+        self._early: dict[int, object] = {}  # PUBACKs that arrived before publish() returned their packet id
+        self._last_handed = 0  # highest seq handed to paho in this process
+        self._connected = False
+        self._max_packet: int | None = None
+        self._stop = threading.Event()
+        self.client_id = config.client_id or f"liveguard-{topics.site}-{topics.device}"
+        self._client = self._make_client()
+        self._sender = threading.Thread(target=self._send_loop, name="liveguard-mqtt-send", daemon=True)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def inflight(self) -> int:
+        with self._lock:
+            return len(self._inflight)
+
+    def start(self) -> MqttPublisher:
+        """Connect in the background (retrying with back-off while the broker is away) and start sending."""
+        self._client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive_s,
+                                   clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY)
+        self._client.loop_start()
+        self._sender.start()
+        return self
+
+    def wake(self) -> None:
+        """New rows are in the outbox: send them now rather than at the next poll."""
+        with self._lock:
+            self._lock.notify_all()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop sending; wait up to ``timeout`` for in-flight acknowledgements, then disconnect cleanly.
+
+        What is not acknowledged stays in the outbox for the next start.
+        """
+        self._stop.set()
+        self.wake()
+        if self._sender.is_alive():
+            self._sender.join(timeout)
+        with self._lock:
+            self._lock.wait_for(lambda: not self._inflight or not self._connected, timeout)
+        offline = Properties(PacketTypes.PUBLISH)
+        offline.ContentType = CONTENT_TYPE
+        if self._connected:
+            self._client.publish(self.topics.status, b'{"state": "offline"}', qos=1, retain=True, properties=offline)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def __enter__(self) -> MqttPublisher:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _make_client(self) -> mqtt.Client:
+        cfg = self.config
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+        client.reconnect_delay_set(int(max(1, cfg.reconnect_min_s)), int(max(cfg.reconnect_min_s, cfg.reconnect_max_s)))
+        client.max_inflight_messages_set(cfg.max_inflight)
+        password = read_secret("transport.mqtt.password", cfg.password_file, cfg.password_env)
+        if cfg.username is not None or password is not None:
+            client.username_pw_set(cfg.username, password.get_secret_value() if password else None)
+        if cfg.ca_file is not None:
+            client.tls_set(ca_certs=str(cfg.ca_file), certfile=str(cfg.cert_file) if cfg.cert_file else None,
+                           keyfile=str(cfg.key_file) if cfg.key_file else None, cert_reqs=ssl.CERT_REQUIRED)
+        will = Properties(PacketTypes.WILLMESSAGE)
+        will.ContentType = CONTENT_TYPE
+        client.will_set(self.topics.status, b'{"state": "offline"}', qos=1, retain=True, properties=will)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("mqtt %s:%d refused the connection: %s", self.config.host, self.config.port, reason_code)
+            return
+        limit = getattr(properties, "MaximumPacketSize", None) if properties is not None else None
+        status = Properties(PacketTypes.PUBLISH)
+        status.ContentType = CONTENT_TYPE
+        with self._lock:
+            self._max_packet = int(limit) if limit else None
+        self._claim(client.publish(self.topics.status, self._birth(), qos=1, retain=True, properties=status).mid, None)
+        with self._lock:
+            self._connected = True
+            self._lock.notify_all()
+        log.info("mqtt connected to %s:%d as %s", self.config.host, self.config.port, self.client_id)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._lock:
+            self._connected = False
+            self._lock.notify_all()
+        if not self._stop.is_set():
+            log.warning("mqtt disconnected from %s:%d (%s); reconnecting", self.config.host, self.config.port, reason_code)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        # paho calls this from its network thread holding its own locks: never call into paho from here
+        with self._lock:
+            if mid not in self._inflight:
+                self._early[mid] = reason_code  # publish() has not returned yet; _claim settles it
+                return
+            seq = self._inflight.pop(mid)
+            self._lock.notify_all()
+        self._settle(seq, reason_code)
+
+    def _claim(self, mid: int, seq: int | None) -> None:
+        """Register the packet id publish() returned; settle it now if its PUBACK already came."""
+        with self._lock:
+            reason_code = self._early.pop(mid, None)
+            if reason_code is None:
+                self._inflight[mid] = seq
+                return
+            self._lock.notify_all()
+        self._settle(seq, reason_code)
+
+    def _settle(self, seq: int | None, reason_code) -> None:
+        if seq is None:
+            return  # the status document
+        if reason_code.is_failure:
+            name = REFUSALS.get(reason_code.value, str(reason_code))
+            self.outbox.park(seq, f"broker {self.config.host}:{self.config.port} refused it: PUBACK 0x{reason_code.value:02x} {name}")
+        else:
+            self.outbox.ack(seq)
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                self._lock.wait_for(
+                    lambda: self._stop.is_set() or (self._connected and len(self._inflight) < self.config.max_inflight),
+                    timeout=1.0,
+                )
+                room = self.config.max_inflight - len(self._inflight)
+                ready = self._connected and room > 0 and not self._stop.is_set()
+                after = self._last_handed
+            if not ready:
+                continue
+            batch = self.outbox.pending(room, after=after)
+            if not batch:
+                with self._lock:
+                    self._lock.wait(0.5)  # until wake() or the next poll
+                continue
+            for message in batch:
+                if not self._hand_over(message):
+                    break
+
+    def _hand_over(self, message: Message) -> bool:
+        """Publish one row; False when the connection went away (the row is retried after reconnect)."""
+        limit = self._max_packet
+        if limit is not None and len(message.payload) + len(message.topic) + PACKET_OVERHEAD > limit:
+            self.outbox.park(message.seq, f"payload of {len(message.payload)} bytes exceeds the broker's maximum packet size {limit}")
+            with self._lock:
+                self._last_handed = max(self._last_handed, message.seq)
+            return True
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.MessageExpiryInterval = self.config.message_expiry_s
+        properties.ContentType = CONTENT_TYPE
+        properties.PayloadFormatIndicator = 1
+        properties.UserProperty = [("schema", message.schema), ("id", message.doc_id)]
+        info = self._client.publish(message.topic, message.payload, qos=1, properties=properties)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            log.warning("mqtt publish of message %d failed locally (rc %d); retrying", message.seq, info.rc)
+            return False
+        with self._lock:
+            self._last_handed = max(self._last_handed, message.seq)
+        self._claim(info.mid, message.seq)  # rc NO_CONN: paho queued it and sends it on reconnect
+        return True

@@ -1,0 +1,43 @@
+"""The topic layout of DESIGN.md: ``<prefix>/<site>/<device>/...``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LEVEL = re.compile(r"[^/#+$\s]+")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names of one device; every level is checked to hold no MQTT wildcard or separator."""
+
+    prefix: str
+    site: str
+    device: str
+
+    def __post_init__(self) -> None:
+        for name, level in (("site", self.site), ("device", self.device)):
+            if not _LEVEL.fullmatch(level):
+                raise ValueError(f"{name} id {level!r} cannot be an MQTT topic level (no '/', '#', '+', '$' or spaces)")
+
+    @property
+    def root(self) -> str:
+        return f"{self.prefix}/{self.site}/{self.device}"
+
+    @property
+    def status(self) -> str:
+        """Retained ``online``/``offline`` document; the last will sets it offline."""
+        return f"{self.root}/status"
+
+    @property
+    def stats(self) -> str:
+        return f"{self.root}/stats"
+
+    def document(self, stream: str, kind: str) -> str:
+        """``.../<stream>/evidence`` or ``.../<stream>/result``."""
+        if kind not in ("evidence", "result"):
+            raise ValueError(f"unknown document kind {kind!r}")
+        if not _LEVEL.fullmatch(stream):
+            raise ValueError(f"stream id {stream!r} cannot be an MQTT topic level")
+        return f"{self.root}/{stream}/{kind}"
