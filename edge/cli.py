@@ -16,6 +16,8 @@ from edge.errors import ConfigError, LiveGuardError
 
 log = logging.getLogger("liveguard")
 
+DRAIN_S = 30.0  # how long `liveguard run` waits at exit for the broker to acknowledge the last documents
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -102,16 +104,22 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
     from edge.pipeline import Pipeline
 
     config = _load(args)
     evidence_dir = Path(args.evidence) if args.evidence else None
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
-    with Pipeline(config) as pipeline:
+    with ExitStack() as stack:
+        pipeline = stack.enter_context(Pipeline(config))
+        deliver = _transport(config, pipeline, stack) if config.transport.mqtt.enabled else None
 
         def produce(video: str) -> dict[str, Any]:
             outcome = _run_one(pipeline, video)
+            if deliver is not None:
+                deliver(outcome.evidence, outcome.result)
             result = dict(outcome.result)
             if args.timings:
                 result["timings"] = outcome.timings
@@ -120,6 +128,39 @@ def _run(args: argparse.Namespace) -> int:
             return result
 
         return _each_input(args.videos, produce, args.debug)
+
+
+def _transport(config: Any, pipeline: Any, stack: Any) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    """Commit each window's documents to the outbox and publish them; on exit, report what still waits."""
+    from dataclasses import asdict
+
+    from edge.transport import MqttPublisher, Outbox, Topics
+    from edge.transport.delivery import compact, enqueue_window
+
+    box = config.transport.outbox
+    outbox = stack.enter_context(Outbox(box.path, box.max_rows, int(box.max_mb * 1024 * 1024), box.max_age_s))
+    topics = Topics(config.transport.mqtt.topic_prefix, config.device.site, config.device.id)
+    models = {role: asdict(info) if info is not None else None for role, info in pipeline.models.items()}
+
+    def birth() -> bytes:
+        return compact({"state": "online", "version": __version__, "config_hash": pipeline.config_hash, "models": models})
+
+    def report() -> None:
+        waiting = outbox.stats().depth
+        if waiting:
+            mqtt = config.transport.mqtt
+            print(f"liveguard: warning: transport: {waiting} message(s) wait in {box.path} for {mqtt.host}:{mqtt.port}; "
+                  "they are sent by the next run", file=sys.stderr)
+
+    stack.callback(report)  # runs after the publisher has closed (callbacks run last-in, first-out)
+    publisher = stack.enter_context(MqttPublisher(config.transport.mqtt, outbox, topics, birth))
+    stack.callback(publisher.drain, DRAIN_S)  # a command that ends sends what it made, if the broker is there
+
+    def deliver(evidence: dict[str, Any], result: dict[str, Any]) -> None:
+        enqueue_window(outbox, topics, evidence, result)
+        publisher.wake()
+
+    return deliver
 
 
 def _each_input(inputs: Sequence[str], produce: Callable[[str], dict[str, Any]], debug: bool) -> int:

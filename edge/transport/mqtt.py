@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -85,6 +86,18 @@ class MqttPublisher:
         """New rows are in the outbox: send them now rather than at the next poll."""
         with self._lock:
             self._lock.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the outbox to empty while the broker is reachable; True if it did."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.outbox.stats().depth == 0 and self.inflight == 0:
+                return True
+            if not self._connected and time.monotonic() - start > 2 * self.config.reconnect_min_s:
+                return False  # the broker is away: the rows wait in the outbox for the next start
+            self.wake()
+            time.sleep(0.05)
+        return self.outbox.stats().depth == 0
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop sending; wait up to ``timeout`` for in-flight acknowledgements, then disconnect cleanly.

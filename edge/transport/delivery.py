@@ -1,0 +1,30 @@
+"""What a window hands the transport: its evidence and its result, committed to the outbox in that order."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from edge.transport.outbox import Outbox
+from edge.transport.topics import Topics
+
+_NOT_A_LEVEL = re.compile(r"[/#+$\s]+")
+
+
+def stream_level(stream_id: str) -> str:
+    """A stream id as one MQTT topic level: separators, wildcards and blanks become '_'."""
+    return _NOT_A_LEVEL.sub("_", stream_id).strip("_") or "stream"
+
+
+def compact(document: Mapping[str, Any]) -> bytes:
+    """The wire form of a document: UTF-8 JSON without blanks."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def enqueue_window(outbox: Outbox, topics: Topics, evidence: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+    """Commit the window's evidence, then its result (both keyed by the evidence id) to the outbox."""
+    stream = stream_level(evidence["stream"]["id"])
+    outbox.put(topics.document(stream, "evidence"), compact(evidence), evidence["id"], evidence["schema"])
+    outbox.put(topics.document(stream, "result"), compact(result), result["evidence_id"], result["schema"])
