@@ -132,28 +132,22 @@ def _run(args: argparse.Namespace) -> int:
 
 def _transport(config: Any, pipeline: Any, stack: Any) -> Callable[[dict[str, Any], dict[str, Any]], None]:
     """Commit each window's documents to the outbox and publish them; on exit, report what still waits."""
-    from dataclasses import asdict
-
     from edge.transport import MqttPublisher, Outbox, Topics
-    from edge.transport.delivery import compact, enqueue_window
+    from edge.transport.delivery import birth_document, enqueue_window
 
-    box = config.transport.outbox
-    outbox = stack.enter_context(Outbox(box.path, box.max_rows, int(box.max_mb * 1024 * 1024), box.max_age_s))
-    topics = Topics(config.transport.mqtt.topic_prefix, config.device.site, config.device.id)
-    models = {role: asdict(info) if info is not None else None for role, info in pipeline.models.items()}
-
-    def birth() -> bytes:
-        return compact({"state": "online", "version": __version__, "config_hash": pipeline.config_hash, "models": models})
+    mqtt = config.transport.mqtt
+    outbox = stack.enter_context(Outbox.from_config(config.transport.outbox))
+    topics = Topics.of(config.device, mqtt)
+    birth = birth_document(__version__, pipeline.config_hash, pipeline.models)
 
     def report() -> None:
         waiting = outbox.stats().depth
         if waiting:
-            mqtt = config.transport.mqtt
-            print(f"liveguard: warning: transport: {waiting} message(s) wait in {box.path} for {mqtt.host}:{mqtt.port}; "
+            print(f"liveguard: warning: transport: {waiting} message(s) wait in {outbox.path} for {mqtt.host}:{mqtt.port}; "
                   "they are sent by the next run", file=sys.stderr)
 
     stack.callback(report)  # runs after the publisher has closed (callbacks run last-in, first-out)
-    publisher = stack.enter_context(MqttPublisher(config.transport.mqtt, outbox, topics, birth))
+    publisher = stack.enter_context(MqttPublisher(mqtt, outbox, topics, lambda: birth))
     stack.callback(publisher.drain, DRAIN_S)  # a command that ends sends what it made, if the broker is there
 
     def deliver(evidence: dict[str, Any], result: dict[str, Any]) -> None:

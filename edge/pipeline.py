@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.asr import Transcriber, create_transcriber, merge_transcripts
+from edge.closing import Closing
 from edge.config import Config, config_hash
 from edge.detect import Detector, create_detector
 from edge.errors import LiveGuardError, SourceError
@@ -47,7 +48,7 @@ class WindowOutcome:
     timings: dict[str, float]
 
 
-class Pipeline:
+class Pipeline(Closing):
     """Loads every model once; :meth:`run` processes one file as one window.
 
     It owns its models, their sessions and the fusion's HTTP clients: use it as a context manager,
@@ -84,12 +85,6 @@ class Pipeline:
         """Release every model and client; the pipeline is not used afterwards."""
         while self._owned:
             self._owned.pop().close()
-
-    def __enter__(self) -> Pipeline:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def models(self) -> dict[str, Any]:

@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, Provenance, build_evidence, encode_jpeg, schema_problem
-from edge.fusion import FusionEngine
+from edge.fusion.engine import Document, FusionEngine
 from edge.ocr import fuse_ocr_lines
 from edge.ocr.layout import with_product_flags
 from edge.sources import MediaInfo
 from edge.types import Frame, Keyframe, ModelInfo, OcrLine, Readings, Selection, StreamInfo
-
-Document = dict[str, Any]
 
 
 def model_identities(**models: Any) -> dict[str, ModelInfo | None]:

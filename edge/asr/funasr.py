@@ -22,10 +22,11 @@ import numpy as np
 import yaml
 
 from edge.asr.audio import MIN_SECONDS, SAMPLE_RATE, as_mono_float32, has_speech_candidate
-from edge.asr.modelfiles import file_sha256, require_files
+from edge.asr.modelfiles import HASH_LIMIT_BYTES, require_files
 from edge.asr.transcript import is_cjk, make_transcript
 from edge.config.models import FunAsrConfig
 from edge.errors import ModelError
+from edge.files import file_sha256
 from edge.types import ModelInfo, Transcript, TranscriptSegment
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class FunAsrTranscriber:
         parts = (("paraformer", self._asr_dir), ("fsmn-vad", self._vad_dir), ("ct-punc", self._punc_dir))
         self.model = ModelInfo(
             name="+".join(f"{kind}:{folder.name}" for kind, folder in parts if folder is not None),
-            sha256=file_sha256(self._asr_dir / onnx_name),
+            sha256=file_sha256(self._asr_dir / onnx_name, HASH_LIMIT_BYTES),
             precision="int8" if config.quantize else "fp32",
             provider=self._asr.ort_infer.session.get_providers()[0],
         )

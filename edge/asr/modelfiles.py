@@ -1,11 +1,10 @@
-"""Checks on model folders and the identity of weights files, shared by the ASR backends."""
+"""Checks on model folders shared by the ASR backends, and the size above which weights are not hashed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge import files
 from edge.errors import ModelError
 
 HASH_LIMIT_BYTES = 512 * 1024 * 1024  # hashing is skipped above this: it would slow every start-up
@@ -18,8 +17,3 @@ def require_files(folder: Path, names: Sequence[str], what: str) -> None:
     missing = [name for name in names if not (folder / name).is_file()]
     if missing:
         raise ModelError(str(folder), f"{what} model dir lacks {', '.join(missing)}")
-
-
-def file_sha256(path: Path, limit: int | None = HASH_LIMIT_BYTES) -> str | None:
-    """Hex sha256 of a weights file, or None when it is larger than ``limit`` bytes."""
-    return files.file_sha256(path, limit)

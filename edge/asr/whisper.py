@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from edge.asr.audio import SAMPLE_RATE, as_mono_float32, has_speech_candidate
-from edge.asr.modelfiles import file_sha256, require_files
+from edge.asr.modelfiles import HASH_LIMIT_BYTES, require_files
 from edge.asr.transcript import make_transcript
 from edge.asr.whisper_cache import bundled_whisper_model
 from edge.config.models import WhisperAsrConfig
 from edge.errors import ModelError
+from edge.files import file_sha256
 from edge.types import ModelInfo, Transcript, TranscriptSegment
 
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
@@ -31,7 +32,7 @@ class WhisperTranscriber:
         else:
             self.model_dir = Path(config.model_dir)
             check_model_dir(self.model_dir)
-            sha256, label = file_sha256(self.model_dir / "model.bin"), f"whisper:{self.model_dir.name}"
+            sha256, label = file_sha256(self.model_dir / "model.bin", HASH_LIMIT_BYTES), f"whisper:{self.model_dir.name}"
         self._model = _load(self.model_dir, config.compute_type, threads)
         engine = self._model.model
         self.model = ModelInfo(

@@ -6,10 +6,11 @@ it, with ``close()`` or by using it as a context manager (``with create_fusion(c
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from edge.closing import Closing
 
 Document = dict[str, Any]
-_C = TypeVar("_C", bound="Closing")
 
 
 @runtime_checkable
@@ -27,14 +28,4 @@ class FusionEngine(Protocol):
     def __exit__(self, *exc_info: object) -> None: ...
 
 
-class Closing:
-    """``with`` for a class with :meth:`close`: the end of the block closes it."""
-
-    def close(self) -> None:
-        """Release what this holds; nothing unless a subclass says otherwise."""
-
-    def __enter__(self: _C) -> _C:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+__all__ = ["Closing", "Document", "FusionEngine"]

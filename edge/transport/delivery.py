@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from edge.transport.outbox import Outbox
 from edge.transport.topics import Topics
+from edge.types import ModelInfo
 
 _NOT_A_LEVEL = re.compile(r"[/#+$\s]+")
 
@@ -21,6 +23,12 @@ def stream_level(stream_id: str) -> str:
 def compact(document: Mapping[str, Any]) -> bytes:
     """The wire form of a document: UTF-8 JSON without blanks."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def birth_document(version: str, config_hash: str, models: Mapping[str, ModelInfo | None]) -> bytes:
+    """The retained status a box publishes on every connect: what runs there, and how it is configured."""
+    identities = {role: asdict(info) if info is not None else None for role, info in models.items()}
+    return compact({"state": "online", "version": version, "config_hash": config_hash, "models": identities})
 
 
 def enqueue_window(outbox: Outbox, topics: Topics, evidence: Mapping[str, Any], result: Mapping[str, Any]) -> None:

@@ -19,11 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.closing import Closing
+from edge.config.models import OutboxConfig
 from edge.errors import TransportError
 
 log = logging.getLogger("liveguard.outbox")
 
 SCHEMA_VERSION = 1
+EXPIRY_PERIOD_S = 1.0  # the age bound is applied at most this often, not on every read
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,7 +74,7 @@ class OutboxStats:
     dropped: dict[str, int]  # reason -> count (max_rows, max_bytes, max_age)
 
 
-class Outbox:
+class Outbox(Closing):
     """A bounded, durable FIFO of documents to send; safe to use from several threads."""
 
     def __init__(
@@ -86,6 +89,7 @@ class Outbox:
         self.max_rows, self.max_bytes, self.max_age_s = max_rows, max_bytes, max_age_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._expired_at = -float("inf")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
@@ -95,6 +99,11 @@ class Outbox:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise TransportError(str(self.path), f"cannot open the outbox: {exc}") from exc
+
+    @classmethod
+    def from_config(cls, config: OutboxConfig) -> Outbox:
+        """The outbox ``transport.outbox`` describes."""
+        return cls(config.path, config.max_rows, int(config.max_mb * 1024 * 1024), config.max_age_s)
 
     def put(self, topic: str, payload: bytes, doc_id: str, schema: str) -> int:
         """Commit one message (durable when this returns); returns its sequence number."""
@@ -157,12 +166,6 @@ class Outbox:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> Outbox:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -178,8 +181,15 @@ class Outbox:
             depth, size = depth - 1, size - length
 
     def _expire(self) -> None:
-        """Drop rows older than ``max_age_s`` (they would be stale on arrival); counted like any drop."""
-        cutoff = self._clock() - self.max_age_s
+        """Drop rows older than ``max_age_s`` (they would be stale on arrival); counted like any drop.
+
+        At most once per :data:`EXPIRY_PERIOD_S`: the sender reads the outbox many times a second.
+        """
+        now = self._clock()
+        if now - self._expired_at < EXPIRY_PERIOD_S:
+            return
+        self._expired_at = now
+        cutoff = now - self.max_age_s
         with self._transaction():
             gone = self._db.execute("DELETE FROM messages WHERE created < ?", (cutoff,)).rowcount
             if gone:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from edge.config.models import DeviceConfig, MqttConfig
+
 _LEVEL = re.compile(r"[^/#+$\s]+")
 
 
@@ -20,6 +22,11 @@ class Topics:
         for name, level in (("site", self.site), ("device", self.device)):
             if not _LEVEL.fullmatch(level):
                 raise ValueError(f"{name} id {level!r} cannot be an MQTT topic level (no '/', '#', '+', '$' or spaces)")
+
+    @classmethod
+    def of(cls, device: DeviceConfig, mqtt: MqttConfig) -> Topics:
+        """The topics of ``device`` under ``mqtt.topic_prefix``."""
+        return cls(mqtt.topic_prefix, device.site, device.id)
 
     @property
     def root(self) -> str:

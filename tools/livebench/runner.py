@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from edge.asr import create_transcriber, merge_transcripts
+from edge.closing import Closing
 from edge.config import Config, config_hash, parse_config
 from edge.detect import create_detector
 from edge.evidence import Provenance
@@ -101,7 +102,7 @@ class OracleDetector:
         return Detections(np.asarray([f["box"]], np.float32), np.ones(1, np.float32), np.zeros(1, np.int64))
 
 
-class Evaluator:
+class Evaluator(Closing):
     """Loads every model once; :meth:`run_clip` evaluates one clip under every configuration."""
 
     def __init__(
@@ -136,12 +137,6 @@ class Evaluator:
         for resource in (self.vl, self.fuse, self.transcriber, self.reader, self.quality, *self.detectors.values()):
             if resource is not None:
                 resource.close()
-
-    def __enter__(self) -> Evaluator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _config(self, strategy: str, top_k: int, detector: str | None = None) -> Config:
         data = json.loads(json.dumps(self.base))
