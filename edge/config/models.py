@@ -7,6 +7,7 @@ are refused.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -276,10 +277,11 @@ class VlConfig(Section):
 
 
 class FusionConfig(Section):
-    mode: Literal["direct", "local"] = Field(
+    mode: Literal["direct", "local", "central"] = Field(
         "local",
         description="direct: the box calls the cloud LLM (falls back to the local engine on failure); "
-        "local: local rules only, no network.",
+        "local: local rules only, no network; central: the box publishes evidence only and a central fusion "
+        "worker publishes the result.",
     )
     engine: Literal["local-rules"] = Field(
         "local-rules", description="Local engine: the whole fusion in local mode, the fallback in direct mode (paper §3.5 principles)."
@@ -346,9 +348,115 @@ class MqttConfig(Section):
         return self
 
 
+class HttpsSinkConfig(Section):
+    """An HTTPS endpoint that also receives every evidence and result from the outbox (POST, JSON)."""
+
+    enabled: bool = Field(False, description="POST each document to url; a 2xx reply removes it from the outbox.")
+    url: str = Field(
+        "https://collector.invalid/liveguard", pattern=r"^https?://[^\s]+$",
+        description="Endpoint; each document is POSTed with its id as the Idempotency-Key header.",
+    )
+    token_env: str | None = Field(None, min_length=1, description="Environment variable holding a bearer token.")
+    token_file: ConfigPath | None = Field(None, description="File holding a bearer token (e.g. a systemd credential).")
+    ca_file: ConfigPath | None = Field(None, description="CA bundle for the endpoint's certificate; None: the system store.")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds for one request (connect and read).")
+    retry_min_s: float = Field(1.0, gt=0, le=60, description="First retry delay after a failure; doubles up to retry_max_s.")
+    retry_max_s: float = Field(60.0, gt=0, le=3600, description="Longest retry delay.")
+
+    _no_plain_token = model_validator(mode="before")(lambda data: _refuse_plain_secret(data, "token"))
+
+
 class TransportConfig(Section):
     outbox: OutboxConfig = OutboxConfig()
     mqtt: MqttConfig = MqttConfig()
+    https: HttpsSinkConfig = HttpsSinkConfig()
+
+
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@", re.IGNORECASE)
+
+
+class StreamConfig(Section):
+    """One stream `liveguard serve` watches; the source kind follows from the URL's scheme."""
+
+    id: str = Field(min_length=1, pattern=r"^[^/#+$\s]+$", description="Stream id: evidence ids and one MQTT topic level.")
+    url: str = Field(
+        min_length=1,
+        description="rtsp://, rtmp://, http(s)://...flv (HTTP-FLV), http(s)://...m3u8 (HLS), file:// or a path to "
+        "a video file, or a path to a folder watched for new files. Credentials never sit in the URL: "
+        "use username and password_env/password_file.",
+    )
+    enabled: bool = Field(True, description="false: configured but not served.")
+    username: str | None = Field(None, min_length=1, description="User name for the source; inserted into the URL at open.")
+    password_env: str | None = Field(None, min_length=1, description="Environment variable holding the source's password.")
+    password_file: ConfigPath | None = Field(None, description="File holding the source's password.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_in_url(cls, data: object) -> object:
+        url = data.get("url") if isinstance(data, dict) else None
+        if isinstance(url, str) and _URL_PASSWORD.match(url):
+            data["url"] = _URL_PASSWORD.sub(r"\1***@", url)  # so that no message echoes it  # type: ignore[index]
+            raise ValueError(
+                "a password in the url is refused (secrets never live in YAML): "
+                "use username with password_env or password_file"
+            )
+        return data
+
+
+class SourcesConfig(Section):
+    """How live sources are opened and read (PyAV/FFmpeg timeouts per protocol, reconnects, the stall watchdog)."""
+
+    open_timeout_s: float = Field(10.0, gt=0, le=120, description="Seconds to open and probe a live source.")
+    read_timeout_s: float = Field(5.0, gt=0, le=120, description="Seconds one read may block (FFmpeg timeout/rw_timeout).")
+    stall_s: float = Field(
+        15.0, gt=0, le=600, description="No frame for this long: the reader is abandoned and the source reconnected."
+    )
+    reconnect_min_s: float = Field(1.0, gt=0, le=60, description="First reconnect delay; doubles (with jitter) up to reconnect_max_s.")
+    reconnect_max_s: float = Field(30.0, gt=0, le=3600, description="Longest reconnect delay.")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport (tcp survives NAT and loss).")
+    folder_poll_s: float = Field(2.0, gt=0, le=3600, description="Seconds between scans of a watched folder.")
+    folder_settle_s: float = Field(
+        2.0, ge=0, le=3600, description="A file in a watched folder is read once its size has not changed for this long."
+    )
+
+
+class WindowsConfig(Section):
+    """How a stream is cut into windows, each one evidence and one result (DESIGN.md)."""
+
+    window_s: float = Field(30.0, ge=2, le=3600, description="Length of a live stream's window in stream seconds.")
+    overlap_s: float = Field(0.0, ge=0, le=3600, description="Seconds shared by consecutive windows (< window_s).")
+    files: Literal["whole", "windows"] = Field(
+        "whole", description="whole: a file (or a watched folder's file) is one window; windows: cut like a live stream."
+    )
+
+    @model_validator(mode="after")
+    def _overlap_below_window(self) -> WindowsConfig:
+        if self.overlap_s >= self.window_s:
+            raise ValueError(f"windows.overlap_s ({self.overlap_s}) must be below windows.window_s ({self.window_s})")
+        return self
+
+
+class HealthConfig(Section):
+    """The daemon's HTTP endpoint: liveness, readiness and Prometheus metrics."""
+
+    enabled: bool = Field(True, description="Serve /healthz, /readyz and /metrics.")
+    host: str = Field("127.0.0.1", min_length=1, description="Listen address (loopback: only this box can ask).")
+    port: int = Field(9108, ge=0, le=65535, description="Listen port (0: any free port, logged).")
+
+
+class ServiceConfig(Section):
+    """`liveguard serve`: the daemon's own state, shutdown bound and reports."""
+
+    state_dir: ConfigPath = Field(
+        Path("/var/lib/liveguard"),
+        description="Where the daemon keeps state (watched-folder memory); under systemd, the StateDirectory.",
+    )
+    shutdown_s: float = Field(
+        20.0, gt=0, le=600,
+        description="SIGTERM: windows in flight get this long to finish (their documents committed), then the daemon exits.",
+    )
+    stats_interval_s: float = Field(60.0, ge=1, le=3600, description="Seconds between stats documents on the stats topic.")
+    health: HealthConfig = HealthConfig()
 
 
 class RuntimeConfig(Section):
@@ -370,6 +478,19 @@ class Config(Section):
     fusion: FusionConfig = FusionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
     transport: TransportConfig = TransportConfig()
+    sources: SourcesConfig = SourcesConfig()
+    windows: WindowsConfig = WindowsConfig()
+    service: ServiceConfig = ServiceConfig()
+    streams: list[StreamConfig] = Field(default_factory=list, description="Streams `liveguard serve` watches.")
+
+    @model_validator(mode="after")
+    def _unique_stream_ids(self) -> Config:
+        seen: set[str] = set()
+        for stream in self.streams:
+            if stream.id in seen:
+                raise ValueError(f"streams: id {stream.id!r} appears twice")
+            seen.add(stream.id)
+        return self
 
     @model_validator(mode="after")
     def _engines_need_a_pack(self) -> Config:

@@ -1,0 +1,1 @@
+"""`liveguard serve`: the daemon that watches streams, and what it reports about itself."""
