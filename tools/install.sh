@@ -10,8 +10,14 @@ with_tests=0
 [[ "${1:-}" == "--test" ]] && with_tests=1
 
 apt_packages=(ffmpeg espeak-ng fonts-dejavu-core fonts-noto-cjk)
-# the transport tests start a real MQTT v5 broker on loopback (mosquitto_passwd comes with it)
-if ((with_tests)); then apt_packages+=(mosquitto); fi
+# the transport tests start a real MQTT v5 broker on loopback (mosquitto_passwd comes with it); the live-source
+# tests real stream servers: RTSP (gst-rtsp-server through Debian's python3-gi), RTMP (nginx-rtmp), and ffmpeg's
+# HTTP-FLV and HLS muxers; the service tests promtool (prometheus) and systemd-analyze (systemd)
+if ((with_tests)); then
+    apt_packages+=(mosquitto gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+        gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-rtsp python3-gi
+        nginx-light libnginx-mod-rtmp prometheus systemd openssl)
+fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
