@@ -120,7 +120,9 @@ def _run(args: argparse.Namespace) -> int:
             outcome = _run_one(pipeline, video)
             if deliver is not None:
                 deliver(outcome.evidence, outcome.result)
-            result = dict(outcome.result)
+            # central fusion: the result comes from the centre; the line names the evidence it will answer
+            result = dict(outcome.result) if outcome.result is not None else {
+                "evidence_id": outcome.evidence["id"], "fusion": "central"}
             if args.timings:
                 result["timings"] = outcome.timings
             if evidence_dir is not None:
@@ -130,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         return _each_input(args.videos, produce, args.debug)
 
 
-def _transport(config: Any, pipeline: Any, stack: Any) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+def _transport(config: Any, pipeline: Any, stack: Any) -> Callable[[dict[str, Any], dict[str, Any] | None], None]:
     """Commit each window's documents to the outbox and publish them; on exit, report what still waits."""
     from edge.transport import MqttPublisher, Outbox, Topics
     from edge.transport.delivery import birth_document, enqueue_window
@@ -150,7 +152,7 @@ def _transport(config: Any, pipeline: Any, stack: Any) -> Callable[[dict[str, An
     publisher = stack.enter_context(MqttPublisher(mqtt, outbox, topics, lambda: birth))
     stack.callback(publisher.drain, DRAIN_S)  # a command that ends sends what it made, if the broker is there
 
-    def deliver(evidence: dict[str, Any], result: dict[str, Any]) -> None:
+    def deliver(evidence: dict[str, Any], result: dict[str, Any] | None) -> None:
         enqueue_window(outbox, topics, evidence, result)
         publisher.wake()
 

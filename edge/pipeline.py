@@ -42,7 +42,7 @@ class WindowOutcome:
     """What one window produced."""
 
     evidence: dict[str, Any]
-    result: dict[str, Any]
+    result: dict[str, Any] | None  # None in fusion mode central: a central worker fuses the evidence
     keyframes: list[Keyframe]
     jpegs: list[bytes] = field(repr=False)
     timings: dict[str, float]
@@ -105,7 +105,7 @@ class Pipeline(Closing):
             expected = video.info.expected_samples(cfg.sampling.fps)
             with _Workers(video, self.transcriber, cfg.runtime.queue_frames, timer) as workers:
                 pool, last_pts = self._select(workers.frames(), timer, progress, expected, on_score)
-                keyframes = self._finish_keyframes(pool.select(), timer)
+                keyframes = self.finish_keyframes(pool.select(), timer)
                 if not keyframes:
                     raise SourceError(str(path), "no video frame could be sampled")
                 vl = self.vl.submit(keyframes) if self.vl else None  # VL hook: Qwen-VL reads the best crop beside OCR
@@ -122,8 +122,10 @@ class Pipeline(Closing):
         readings = Readings(tuple(ocr_lines), raw_lines, transcript, vl.result() if vl else None)
         provenance = Provenance(cfg, self.config_hash, self.models)
         evidence, jpegs = window_evidence(provenance, stream, window_span(last_pts, video.info.duration), selection, readings)
-        with timer.stage("fusion"):
-            result = window_result(self.fuse, evidence, decode_failure(video.decode_errors) + asr_failures)
+        result = None
+        if self.fuse is not None:
+            with timer.stage("fusion"):
+                result = window_result(self.fuse, evidence, decode_failure(video.decode_errors) + asr_failures)
         timings = timer.as_dict()
         timings["total"] = round(time.perf_counter() - started, 4)
         return WindowOutcome(evidence, result, keyframes, jpegs, timings)
@@ -148,7 +150,7 @@ class Pipeline(Closing):
                 for frame in batch:
                     pool.offer(frame, _unscored(frame), Detections.empty())
             else:
-                for frame, detections in zip(batch, self._detect([f.image for f in batch], timer)):
+                for frame, detections in zip(batch, self.detect([f.image for f in batch], timer)):
                     with timer.stage("score"):
                         score = self.scorer.score(frame, detections)
                     pool.offer(frame, score, detections)
@@ -167,18 +169,19 @@ class Pipeline(Closing):
             flush()
         return pool, last_pts
 
-    def _detect(self, images: Sequence[Any], timer: StageTimer) -> list[Detections]:
+    def detect(self, images: Sequence[Any], timer: StageTimer) -> list[Detections]:
+        """Product boxes of each image (none without a detector: the whole-frame fallback)."""
         if self.detector is None:
             return [Detections.empty() for _ in images]
         with timer.stage("detect"):
             return self.detector.detect(images)
 
-    def _finish_keyframes(self, keyframes: list[Keyframe], timer: StageTimer) -> list[Keyframe]:
+    def finish_keyframes(self, keyframes: list[Keyframe], timer: StageTimer) -> list[Keyframe]:
         """Baseline frames were not scored while streaming; detect and score the chosen ones now."""
         if self.config.scoring.strategy != "baseline":
             return keyframes
         finished = []
-        for kf, detections in zip(keyframes, self._detect([kf.frame.image for kf in keyframes], timer)):
+        for kf, detections in zip(keyframes, self.detect([kf.frame.image for kf in keyframes], timer)):
             with timer.stage("score"):
                 finished.append(Keyframe(kf.frame, self.scorer.score(kf.frame, detections), detections))
         return finished

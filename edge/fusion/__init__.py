@@ -25,11 +25,14 @@ _ENGINES = {
 }
 
 
-def create_fusion(config: FusionConfig, **client_options: Any) -> FusionEngine:
+def create_fusion(config: FusionConfig, **client_options: Any) -> FusionEngine | None:
     """The fusion engine for ``config``; direct mode reads the API key now (ConfigError if missing).
+    None in central mode: the box sends evidence only and a central worker fuses it.
 
     ``client_options`` go to :class:`edge.fusion.client.ChatClient` (tests pass a transport).
     """
+    if config.mode == "central":
+        return None
     local = load_backend(_ENGINES, config.engine, "fusion")(config, None)
     if config.mode == "local":
         return local

@@ -31,8 +31,15 @@ def birth_document(version: str, config_hash: str, models: Mapping[str, ModelInf
     return compact({"state": "online", "version": version, "config_hash": config_hash, "models": identities})
 
 
-def enqueue_window(outbox: Outbox, topics: Topics, evidence: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-    """Commit the window's evidence, then its result (both keyed by the evidence id) to the outbox."""
-    stream = stream_level(evidence["stream"]["id"])
-    outbox.put(topics.document(stream, "evidence"), compact(evidence), evidence["id"], evidence["schema"])
-    outbox.put(topics.document(stream, "result"), compact(result), result["evidence_id"], result["schema"])
+def enqueue_window(
+    outbox: Outbox, topics: Topics, evidence: Mapping[str, Any], result: Mapping[str, Any] | None, stream: str | None = None
+) -> None:
+    """Commit the window's evidence, then its result (both keyed by the evidence id) to the outbox.
+
+    ``result`` None: fusion mode central, the evidence goes alone. ``stream``: the topic level of the
+    stream (the configured stream id); by default the evidence's stream id.
+    """
+    level = stream_level(stream or evidence["stream"]["id"])
+    outbox.put(topics.document(level, "evidence"), compact(evidence), evidence["id"], evidence["schema"])
+    if result is not None:
+        outbox.put(topics.document(level, "result"), compact(result), result["evidence_id"], result["schema"])

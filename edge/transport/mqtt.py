@@ -87,6 +87,24 @@ class MqttPublisher:
         with self._lock:
             self._lock.notify_all()
 
+    def publish_volatile(self, topic: str, payload: bytes, schema: str) -> bool:
+        """Send a report that is only worth its moment (stats) at QoS 1, outside the outbox, if connected now.
+
+        False when the broker is away: the report is skipped (a newer one follows), never queued in memory.
+        """
+        if not self._connected:
+            return False
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.MessageExpiryInterval = self.config.message_expiry_s
+        properties.ContentType = CONTENT_TYPE
+        properties.PayloadFormatIndicator = 1
+        properties.UserProperty = [("schema", schema)]
+        info = self._client.publish(topic, payload, qos=1, properties=properties)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        self._claim(info.mid, None)
+        return True
+
     def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for the outbox to empty while the broker is reachable; True if it did."""
         start = time.monotonic()
