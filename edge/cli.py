@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="recognise the product in each video file; one result JSON line per input")
     run.add_argument("videos", nargs="+", metavar="VIDEO", help="video files (MP4, MKV, FLV, MPEG-TS, WebM, ...)")
-    run.add_argument("--config", "-c", metavar="FILE", help="YAML configuration (default: built-in paper defaults)")
+    _config_option(run, "YAML configuration (default: built-in paper defaults); repeat to layer files (site, then device)")
     run.add_argument("--strategy", choices=["baseline", "A", "B"], help="frame scoring strategy (overrides config)")
     run.add_argument("--top-k", type=int, metavar="K", help="keyframes to OCR and fuse (overrides config)")
     run.add_argument("--evidence", metavar="DIR", help="also write each evidence JSON and keyframe JPEG into DIR")
@@ -52,15 +52,26 @@ def _parser() -> argparse.ArgumentParser:
 
     fuse = commands.add_parser("fuse", help="re-fuse saved evidence JSON (replays, prompt changes, audits); one result JSON line per input")
     fuse.add_argument("evidence", nargs="+", metavar="EVIDENCE.json", help="liveguard.evidence/1 files (as written by run --evidence)")
-    fuse.add_argument("--config", "-c", metavar="FILE", help="YAML configuration (its fusion section is used)")
+    _config_option(fuse, "YAML configuration (its fusion section is used); repeat to layer files")
     fuse.add_argument("--mode", choices=["direct", "local"], help="fusion mode (overrides config)")
     fuse.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     fuse.set_defaults(handler=_fuse)
 
-    config = commands.add_parser("config", help="check a configuration file or print its JSON Schema")
+    serve = commands.add_parser("serve", help="the daemon: watch the configured streams, publish each window's evidence and result")
+    _config_option(serve, "YAML configuration layers (defaults, site, device), reread on SIGHUP")
+    serve.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    serve.set_defaults(handler=_serve)
+
+    config = commands.add_parser("config", help="check configuration files (layered) or print the JSON Schema")
     config_commands = config.add_subparsers(dest="config_command", required=True)
-    check = config_commands.add_parser("check", help="validate FILE; prints the problem or OK")
-    check.add_argument("file", metavar="FILE")
+    check = config_commands.add_parser(
+        "check", help="validate FILE, or several layered in order (site, then device); prints the problem, or the "
+        "effective configuration (values from ${VAR} masked) and OK"
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="YAML files, merged in this order onto the built-in defaults")
+    shown = check.add_mutually_exclusive_group()
+    shown.add_argument("--show", action="store_true", default=None, help="print the effective configuration (default with several files)")
+    shown.add_argument("--quiet", dest="show", action="store_false", help="print only OK")
     check.set_defaults(handler=_config_check)
     schema = config_commands.add_parser("schema", help="print the configuration's JSON Schema (for editors)")
     schema.set_defaults(handler=_config_schema)
@@ -74,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = engines_commands.add_parser(name, help=text)
         sub.add_argument("--pack", metavar="FILE", help="model pack manifest (default: models.pack of --config, "
                          "else engines/manifest.yaml)")
-        sub.add_argument("--config", "-c", metavar="FILE", help="configuration whose models.pack to use")
+        _config_option(sub, "configuration whose models.pack to use; repeat to layer files")
         sub.set_defaults(handler=handler)
         if name == "build":
             sub.add_argument("names", nargs="*", metavar="NAME", help="only these engines")
@@ -83,14 +94,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """``-c/--config FILE``, repeatable: ``args.config`` lists the files in order; :func:`_load` layers them
+    (built-in defaults, then each file: mappings merge key by key, lists and scalars replace)."""
+    parser.add_argument("--config", "-c", metavar="FILE", action="append", default=[], help=text)
+
+
 def _load(args: argparse.Namespace) -> Any:
+    """The configuration layered from ``args.config`` (see :func:`_config_option`), with the command's
+    ``--strategy``/``--top-k`` on top where it has them."""
     from edge.config import load_config, parse_config
 
     config = load_config(args.config)
     overrides: dict[str, Any] = {}
-    if args.strategy:
+    if getattr(args, "strategy", None):
         overrides.setdefault("scoring", {})["strategy"] = args.strategy
-    if args.top_k is not None:
+    if getattr(args, "top_k", None) is not None:
         overrides.setdefault("selection", {})["top_k"] = args.top_k
     if not overrides:
         return config
@@ -100,7 +119,7 @@ def _load(args: argparse.Namespace) -> Any:
     try:
         return parse_config(data, source="command line")
     except ConfigError as exc:
-        raise ConfigError(args.config or "command line", exc.message) from None
+        raise ConfigError(" + ".join(args.config) or "command line", exc.message) from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -259,11 +278,21 @@ def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:
     return result
 
 
-def _config_check(args: argparse.Namespace) -> int:
-    from edge.config import load_config
+def _serve(args: argparse.Namespace) -> int:
+    from edge.service.daemon import serve
 
-    load_config(args.file)
-    print(f"{args.file}: OK")
+    if not args.debug:  # a daemon's journal shows its state changes and windows, not only warnings
+        logging.getLogger("liveguard").setLevel(logging.INFO)
+    return serve(args.config)
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    from edge.config import load_layers
+
+    layered = load_layers(args.files)
+    if args.show or (args.show is None and len(args.files) > 1):
+        print(layered.effective_yaml(), end="")
+    print(f"{' + '.join(args.files)}: OK")
     return 0
 
 
