@@ -9,6 +9,8 @@ answers 500 with a one-line message; the server keeps serving.
 from __future__ import annotations
 
 import logging
+import socket
+import socketserver
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -124,6 +126,16 @@ _TEXT = "text/plain; charset=utf-8"
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind asks socket.getfqdn(host): a reverse DNS lookup that can hang on a box without DNS
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
 
 def _handler(owner: HealthServer) -> type[BaseHTTPRequestHandler]:

@@ -119,3 +119,13 @@ def test_a_port_in_use_is_a_one_line_config_error(snapshot):
     with HealthServer("127.0.0.1", 0, lambda: snapshot()) as first:
         with pytest.raises(ConfigError, match=r"^service.health: cannot listen on 127.0.0.1:\d+: Address already in use$"):
             HealthServer("127.0.0.1", first.port, lambda: snapshot())
+
+
+def test_ipv6_loopback_works(snapshot):
+    snap = snapshot()
+    try:
+        server = HealthServer("::1", 0, lambda: snap)
+    except ConfigError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    with server:
+        assert server.url == f"http://[::1]:{server.port}" and get(server.url + "/readyz")[0] == 200
