@@ -1,6 +1,6 @@
 """Typed configuration: the only place that reads YAML."""
 
-from edge.config.loader import config_hash, config_schema, load_config, parse_config
+from edge.config.loader import LayeredConfig, config_hash, config_schema, load_config, load_layers, parse_config
 from edge.config.models import (
     Config,
     DetectorConfig,
@@ -20,6 +20,7 @@ __all__ = [
     "Config",
     "DetectorConfig",
     "FunAsrConfig",
+    "LayeredConfig",
     "ModelConfig",
     "NoAsrConfig",
     "OcrConfig",
@@ -32,5 +33,6 @@ __all__ = [
     "config_hash",
     "config_schema",
     "load_config",
+    "load_layers",
     "parse_config",
 ]
