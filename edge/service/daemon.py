@@ -99,6 +99,13 @@ class _Parts:
         return OutboxStats(sum(s.depth for s in stats), sum(s.bytes for s in stats), max(ages) if ages else None,
                            sum(s.parked for s in stats), sum(s.sent for s in stats), dropped)
 
+    def drain(self, timeout: float) -> None:
+        """Give the senders up to ``timeout`` s to send what the last windows committed (a broker that is away is not waited for)."""
+        deadline = time.monotonic() + timeout
+        for sender in (self.mqtt, self.https):
+            if sender is not None:
+                sender.drain(max(0.0, deadline - time.monotonic()))
+
     def close(self) -> None:
         for sender in (self.mqtt, self.https):
             if sender is not None:
@@ -214,10 +221,13 @@ class Daemon:
                 self._publish_stats()
 
     def _shutdown(self) -> None:
+        deadline = time.monotonic() + self.config.service.shutdown_s
         self._stop_workers()
         if self._health is not None:
             self._health.close()
             self._health = None
+        if self._parts is not None:
+            self._parts.drain(max(1.0, deadline - time.monotonic()))
         self._close_parts()
 
     def _stop_workers(self) -> None:

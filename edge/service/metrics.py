@@ -95,8 +95,12 @@ def _stream_families(s: DaemonSnapshot) -> list[Metric]:
                             labels=_STREAM)
     frame_age = GaugeMetricFamily("liveguard_stream_last_frame_age_seconds", "Seconds since the stream's last frame "
                                   "(absent before the first one).", labels=_STREAM)
+    stages = CounterMetricFamily("liveguard_stream_stage_seconds", "Busy seconds per pipeline stage of the stream (which "
+                                 "stage limits a box: the one whose rate nears its cores).", labels=_STREAM + ["stage"])
     for st in s.streams:
         key = [st.id, st.kind]
+        for stage, seconds in st.stage_seconds.items():
+            stages.add_metric(key + [stage], seconds)
         for name in STREAM_STATES:
             state.add_metric(key + [name], 1.0 if st.state == name else 0.0)
             transitions.add_metric(key + [name], st.transitions.get(name, 0))
@@ -110,7 +114,7 @@ def _stream_families(s: DaemonSnapshot) -> list[Metric]:
         lag.add_metric(key, st.lag_s)
         if st.last_frame_age_s is not None:
             frame_age.add_metric(key, st.last_frame_age_s)
-    return [state, since, transitions, frames, dropped, windows, reconnects, fps, lag, frame_age]
+    return [state, since, transitions, frames, dropped, windows, reconnects, fps, lag, frame_age, stages]
 
 
 def _outbox_families(s: DaemonSnapshot) -> list[Metric]:

@@ -31,6 +31,7 @@ class StreamSnapshot:
     fps: float = 0.0  # sampled frames per second over the last window
     lag_s: float = 0.0  # wall seconds between a window's end and its documents' commit, last window
     last_frame_age_s: float | None = None  # seconds since the last frame; None before the first one
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # stage (detect, score, ocr, asr, fusion) -> busy seconds
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ class StreamWorker:
         self._counts = {"frames_read": 0, "windows_done": 0, "windows_failed": 0, "reconnects": 0}
         self._fps = 0.0
         self._lag = 0.0
+        self._stages: dict[str, float] = {}  # busy seconds per stage, over the worker's life
         self._last_frame: float | None = None
         self.heartbeat = time.monotonic()  # bumped by both threads while they make progress
         self._source: Any = None
@@ -112,6 +113,7 @@ class StreamWorker:
                 windows_done=self._counts["windows_done"], windows_failed=self._counts["windows_failed"],
                 reconnects=self._counts["reconnects"], transitions=dict(self._transitions), fps=round(self._fps, 3),
                 lag_s=round(self._lag, 3), last_frame_age_s=None if last is None else round(time.monotonic() - last, 3),
+                stage_seconds={stage: round(seconds, 3) for stage, seconds in self._stages.items()},
             )
 
     # -- state ---------------------------------------------------------------------------------
@@ -130,6 +132,10 @@ class StreamWorker:
         if changed:
             line = f"stream {self.stream.id} ({self.url}): {state}" + (f": {reason}" if reason else "")
             (log.warning if state in ("reconnecting", "stalled", "failed") else log.info)(line)
+
+    def _add_stages(self, timings: dict[str, float]) -> None:
+        for stage, seconds in timings.items():
+            self._stages[stage] = self._stages.get(stage, 0.0) + seconds
 
     # -- the reader ------------------------------------------------------------------------------
 
@@ -182,7 +188,6 @@ class StreamWorker:
         info = StreamInfo(id=self.stream.id, source=Path(url).name if not live else self.url)
         source = self._open(url, live)
         self._source = source
-        timer = StageTimer()
         started = time.monotonic()
         try:
             source.start()
@@ -190,7 +195,7 @@ class StreamWorker:
                 self.heartbeat = time.monotonic()
                 frames = [item for item in batch if isinstance(item, Frame)]
                 if frames:
-                    self._offer(cutter, frames, timer)
+                    self._offer(cutter, frames)
                     for window in cutter.complete(frames[-1].pts):
                         self._hand(window, info)
                 for item in batch:
@@ -244,12 +249,14 @@ class StreamWorker:
                     break
             yield batch
 
-    def _offer(self, cutter: WindowCutter, frames: list[Frame], timer: StageTimer) -> None:
+    def _offer(self, cutter: WindowCutter, frames: list[Frame]) -> None:
+        timer = StageTimer()
         scored = self.recognizer.score(frames, timer)
         now = time.monotonic()
         with self._lock:
             self._counts["frames_read"] += len(frames)
             self._last_frame = now
+            self._add_stages(timer.as_dict())
         if self._state not in ("streaming",) and self.kind in ("file", "folder"):
             self._enter("streaming", "")
         for frame, (score, detections) in zip(frames, scored, strict=True):
@@ -300,6 +307,7 @@ class StreamWorker:
             log.debug("window failure", exc_info=True)
             return
         with self._lock:
+            self._add_stages(documents.timings)
             self._counts["windows_done"] += 1
             self._fps = frames_per_second(window)
             if self.kind not in ("file", "folder"):
