@@ -19,7 +19,7 @@ UNIT = REPO / "systemd/liveguard.service"
 ANALYZE = shutil.which("systemd-analyze")
 needs_systemd_analyze = pytest.mark.skipif(ANALYZE is None, reason="needs systemd-analyze (apt-get install -y systemd)")
 
-# Measured with systemd 252 (Debian 12): 1.6. Each sandbox setting dropped raises it by 0.1 to 0.5, so a
+# Measured with systemd 252 (Debian 12): 1.7. Each sandbox setting dropped raises it by 0.1 to 0.5, so a
 # setting lost by accident (a typo is ignored by systemd with a warning) shows here.
 EXPOSURE_THRESHOLD = 2.0
 EXEC_START = "/opt/liveguard/venv/bin/liveguard serve -c /etc/liveguard/site.yaml -c /etc/liveguard/device.yaml"
