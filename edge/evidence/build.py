@@ -1,7 +1,9 @@
 """Assembling the ``liveguard.evidence/1`` document for one window (DESIGN.md, Evidence JSON).
 
 Evidence is text, numbers and hashes only; keyframe pixels stay on the box, named by their
-JPEG's sha256.
+JPEG's sha256. Each fact is stated once, in the compact forms of :mod:`edge.evidence.forms`: OCR
+boxes in whole pixels, scores and confidences to 4 decimals (the result's precision), times to the
+millisecond, no per-line field that the window already says, segments as spans of the transcript.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import cv2
 import numpy as np
 
 from edge.config.models import Config
+from edge.evidence.forms import box_form, segment_forms
 from edge.evidence.schema import EVIDENCE_SCHEMA
 from edge.types import FusedText, Keyframe, ModelInfo, Readings, Selection, StreamInfo
 
 JPEG_QUALITY = 90
+DIGITS = 4  # scores and confidences; the result reports confidences to 4 decimals too
 
 
 def encode_jpeg(image: np.ndarray) -> bytes:
@@ -54,6 +58,7 @@ def build_evidence(
     scoring = config.scoring
     weights = {"w_d": scoring.w_d, "w_q": scoring.w_q} if scoring.strategy == "B" else {"w_d": scoring.w_d, "w_s": scoring.w_s}
     transcript = readings.transcript
+    one_keyframe = len(selection.keyframes) == 1
     doc: dict[str, Any] = {
         "schema": EVIDENCE_SCHEMA,
         "id": "",
@@ -74,17 +79,15 @@ def build_evidence(
         "keyframes": [
             _keyframe(kf, hashlib.sha256(jpeg).hexdigest()) for kf, jpeg in zip(selection.keyframes, jpegs, strict=True)
         ],
-        "ocr": {"raw_lines": readings.raw_ocr_lines, "lines": [_ocr_line(line) for line in readings.ocr_lines]},
+        "ocr": {"raw_lines": readings.raw_ocr_lines, "lines": [_ocr_line(line, one_keyframe) for line in readings.ocr_lines]},
         "asr": {
             "backend": transcript.backend,
             "language": transcript.language,
             "text": transcript.text,
-            "segments": [
-                {"start": round(s.start, 3), "end": round(s.end, 3), "text": s.text} for s in transcript.segments
-            ],
+            "segments": segment_forms(transcript.text, transcript.segments),
         },
         "vl": readings.vl,
-        "models": {role: (asdict(info) if info is not None else None) for role, info in provenance.models.items()},
+        "models": {role: asdict(info) for role, info in provenance.models.items() if info is not None},  # the models that ran
         "config_hash": provenance.config_hash,
     }
     doc["id"] = evidence_id(doc)
@@ -109,26 +112,27 @@ def _keyframe(keyframe: Keyframe, digest: str) -> dict[str, Any]:
         "frame_index": keyframe.frame.index,
         "pts": round(keyframe.frame.pts, 3),
         "score": {
-            "total": round(s.total, 6),
-            "detection": round(s.detection, 6),
-            "sharpness": None if s.sharpness is None else round(s.sharpness, 6),
-            "quality": None if s.quality is None else round(s.quality, 6),
+            "total": round(s.total, DIGITS),
+            "detection": round(s.detection, DIGITS),
+            "sharpness": None if s.sharpness is None else round(s.sharpness, DIGITS),
+            "quality": None if s.quality is None else round(s.quality, DIGITS),
             "roi_count": s.roi_count,
             "whole_frame": s.whole_frame,
         },
         "products": [
-            {"box": [round(float(v), 1) for v in box], "confidence": round(float(c), 4), "label": int(label)}
+            {"box": [round(float(v), 1) for v in box], "confidence": round(float(c), DIGITS), "label": int(label)}
             for box, c, label in zip(d.xyxy, d.confidence, d.class_id)
         ],
         "jpeg_sha256": digest,
     }
 
 
-def _ocr_line(line: FusedText) -> dict[str, Any]:
-    return {
-        "text": line.text,
-        "confidence": round(float(line.confidence), 4),
-        "box": [[round(float(x), 1), round(float(y), 1)] for x, y in line.box],
-        "frames": list(line.frames),
-        "in_product": line.in_product,
-    }
+def _ocr_line(line: FusedText, one_keyframe: bool) -> dict[str, Any]:
+    """``frames`` is left out when the window has one keyframe."""
+    doc: dict[str, Any] = {"text": line.text, "confidence": round(float(line.confidence), DIGITS)}
+    if line.box:
+        doc["box"] = box_form(line.box)
+    if not one_keyframe:
+        doc["frames"] = list(line.frames)
+    doc["in_product"] = line.in_product
+    return doc

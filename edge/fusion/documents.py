@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edge.evidence.forms import box_points, ocr_lines
 from edge.evidence.schema import RESULT_SCHEMA
 
 FIELDS = ("product_name", "brand", "category", "key_attributes", "price")  # the product fields of a result
@@ -31,11 +32,12 @@ class EvidenceLine:
 
     @classmethod
     def from_document(cls, line: Mapping[str, Any]) -> EvidenceLine:
+        """A line as the evidence holds it; its box in either form (``edge.evidence.forms``)."""
         return cls(
             text=line["text"],
             confidence=float(line["confidence"]),
             in_product=line.get("in_product"),
-            box=tuple((float(p[0]), float(p[1])) for p in line.get("box") or ()),
+            box=box_points(line.get("box")),
             frames=tuple(line.get("frames") or ()),
         )
 
@@ -96,7 +98,7 @@ class EvidenceView:
         return cls(
             id=evidence["id"],
             source=evidence["stream"]["source"],
-            ocr_lines=tuple(EvidenceLine.from_document(line) for line in evidence["ocr"]["lines"]),
+            ocr_lines=tuple(EvidenceLine.from_document(line) for line in ocr_lines(evidence)),
             speech=evidence["asr"].get("text") or "",
             vl=VlReading.from_document(vl) if vl else None,
         )
