@@ -10,6 +10,17 @@ import numpy as np
 from edge.types import AudioChunk
 
 
+def _resampler_takes_options() -> bool:
+    try:
+        av.AudioResampler(format="flt", layout="mono", rate=16000, options={})
+    except TypeError:
+        return False
+    return True
+
+
+_RESAMPLER_OPTIONS = _resampler_takes_options()
+
+
 class AudioChunker:
     """Turns decoded audio frames into :class:`AudioChunk` s of ``chunk_seconds`` (last one shorter).
 
@@ -60,14 +71,19 @@ class AudioChunker:
 
     def _new_resampler(self) -> av.AudioResampler:
         # rematrix_maxval=1 normalises the downmix (stereo -> (L+R)/2) so that it cannot exceed full
-        # scale; FFmpeg's default adds channels at -3 dB each, 1.41x for in-phase stereo.
-        return av.AudioResampler(
-            format="flt", layout="mono", rate=self.rate, options={"rematrix_maxval": "1.0"}
-        )
+        # scale; FFmpeg's default adds channels at -3 dB each, 1.41x for in-phase stereo. PyAV before 18
+        # (the only one for Python 3.10, JetPack 6's) takes no resampler options: there the channels
+        # keep their layout and are averaged here, the same normalised downmix.
+        if _RESAMPLER_OPTIONS:
+            return av.AudioResampler(format="flt", layout="mono", rate=self.rate, options={"rematrix_maxval": "1.0"})
+        return av.AudioResampler(format="flt", rate=self.rate)
 
     def _take(self, frames: list[av.AudioFrame]) -> Iterator[AudioChunk]:
         for out in frames:
             samples = out.to_ndarray().reshape(-1)
+            channels = len(out.layout.channels)
+            if channels > 1:  # packed (interleaved) samples of a resampler that kept the layout
+                samples = samples.reshape(-1, channels).mean(axis=1, dtype=np.float32)
             while samples.size:
                 n = min(samples.size, self._chunk - self._fill)
                 room = self._buf[self._fill : self._fill + n]
