@@ -51,10 +51,8 @@ def source_kind(url: str) -> str:
         if path.endswith(".m3u8"):
             return "hls"
         raise ValueError(f"{masked(text)}: an http(s) source must end in .flv (HTTP-FLV) or .m3u8 (HLS)")
-    if scheme == "file":
-        return _path_kind(local_path(text))
-    if scheme == "" or (len(scheme) == 1 and text[1:3] in (":\\", ":/")):  # a plain path (a drive letter too)
-        return _path_kind(Path(text))
+    if scheme == "file" or scheme == "" or (len(scheme) == 1 and text[1:3] in (":\\", ":/")):  # a drive letter too
+        return "folder" if text.endswith(("/", "\\")) or local_path(text).is_dir() else "file"
     raise ValueError(f"{masked(text)}: unsupported source scheme {scheme!r} (rtsp, rtmp, http(s) .flv/.m3u8, file or a path)")
 
 
@@ -64,12 +62,6 @@ def local_path(url: str) -> Path:
     if parts.scheme.lower() == "file":
         return Path(unquote(parts.path))
     return Path(url)
-
-
-def _path_kind(path: Path) -> str:
-    if path.is_dir() or str(path).endswith(("/", "\\")):
-        return "folder"
-    return "file"
 
 
 def with_credentials(url: str, username: str | None, password: str | None = None) -> str:
