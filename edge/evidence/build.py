@@ -128,11 +128,12 @@ def _keyframe(keyframe: Keyframe, digest: str) -> dict[str, Any]:
 
 
 def _ocr_line(line: FusedText, one_keyframe: bool) -> dict[str, Any]:
-    """``frames`` is left out when the window has one keyframe."""
+    """``frames`` is left out when the window has one keyframe, ``in_product`` when unknown (null)."""
     doc: dict[str, Any] = {"text": line.text, "confidence": round(float(line.confidence), DIGITS)}
     if line.box:
         doc["box"] = box_form(line.box)
     if not one_keyframe:
         doc["frames"] = list(line.frames)
-    doc["in_product"] = line.in_product
+    if line.in_product is not None:
+        doc["in_product"] = line.in_product
     return doc

@@ -21,9 +21,9 @@ from edge.transport.delivery import compact
 from edge.types import FusedText, Readings
 
 # Measured with tools/evidence_size.py --evidence-dir on `liveguard run samples/demo.mp4 --evidence`: 3166 bytes
-# before the compact forms, 2477 after (12 OCR lines, one keyframe, Whisper). The bound leaves ~9% for
+# before the compact forms, 2261 after (12 OCR lines, one keyframe, Whisper). The bound leaves ~10% for
 # model names, OCR and ASR versions that read a line more.
-DEMO_WIRE_BOUND = 2700
+DEMO_WIRE_BOUND = 2500
 DEMO_PRODUCT_BOX = (130 / 540, 352 / 960, 412 / 540, 714 / 960)
 
 

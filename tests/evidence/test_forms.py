@@ -63,9 +63,9 @@ def test_an_axis_aligned_box_is_four_integers_and_any_other_its_integer_corners(
 def test_the_writer_states_each_fact_once():
     doc = evidence([line("AURORA", RECT), line("LIVE", TILTED)], [keyframe(2)])
     assert doc["ocr"]["lines"] == [
-        {"text": "AURORA", "confidence": 0.9877, "box": [84, 42, 205, 70], "in_product": None},
-        {"text": "LIVE", "confidence": 0.9877, "box": [[249, 58], [299, 60], [298, 84], [248, 82]], "in_product": None},
-    ]  # one keyframe: no per-line frames
+        {"text": "AURORA", "confidence": 0.9877, "box": [84, 42, 205, 70]},
+        {"text": "LIVE", "confidence": 0.9877, "box": [[249, 58], [299, 60], [298, 84], [248, 82]]},
+    ]  # one keyframe: no per-line frames; no product box known: no flag
     assert doc["keyframes"][0]["score"] == {"total": 0.7123, "detection": 0.9, "sharpness": 0.4322, "quality": None,
                                             "roi_count": 0, "whole_frame": False}
     assert doc["models"] == {"ocr": {"name": "rapidocr", "sha256": "a" * 64, "precision": "fp32", "provider": "CPUExecutionProvider"}}
