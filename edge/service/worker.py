@@ -27,9 +27,8 @@ from edge.errors import LiveGuardError
 from edge.service.recognizer import Recognizer, WindowDocuments, frames_per_second
 from edge.service.snapshot import StreamSnapshot, StreamState
 from edge.service.windows import OpenWindow, WindowCutter
-from edge.sources.folder import FolderWatcher
-from edge.sources.live import FileSource, LiveSource, SourceEvent
-from edge.sources.urls import masked, source_kind
+from edge.sources import FolderWatcher, SourceEvent, masked, open_source, source_kind
+from edge.sources.urls import local_path
 from edge.timing import StageTimer
 from edge.types import AudioChunk, Frame, StreamInfo
 
@@ -167,25 +166,25 @@ class StreamWorker:
 
     def _serve_folder(self) -> None:
         sources = self.config.sources
-        state_file = self.config.service.state_dir / "folders" / f"{self.stream.id}.json"
-        watcher = FolderWatcher(Path(self.stream.url.removeprefix("file://")), state_file, sources.folder_poll_s, sources.folder_settle_s)
-        self._enter("idle", "waiting for new files")
-        while not self._stop.is_set():
-            self.heartbeat = time.monotonic()
-            for path in watcher.poll():
-                if self._stop.is_set():
-                    return
-                # marked done only once its last window is committed: a crash mid-file reads it again
-                self._serve_source(str(path), window_s=self._window_s(live=False), committed=lambda p=path: watcher.mark_done(p))
-                self._enter("idle", "waiting for new files")
-            self._stop.wait(sources.folder_poll_s)
+        state_file = self.config.service.state_dir / "folders" / f"{self.stream.id}.sqlite"
+        with FolderWatcher(local_path(self.stream.url), state_file, sources.folder_poll_s, sources.folder_settle_s) as watcher:
+            self._enter("idle", "waiting for new files")
+            while not self._stop.is_set():
+                self.heartbeat = time.monotonic()
+                for path in watcher.poll():
+                    if self._stop.is_set():
+                        return
+                    # marked done only once its last window is committed: a crash mid-file reads it again
+                    self._serve_source(str(path), self._window_s(live=False), committed=lambda p=path: watcher.mark_done(p))
+                    self._enter("idle", "waiting for new files")
+                self._stop.wait(sources.folder_poll_s)
 
     def _serve_source(self, url: str, window_s: float | None, committed: Callable[[], None] | None = None) -> None:
         """Read one source until it ends (a file) or the worker stops (a live source reconnects by itself)."""
         cfg = self.config
         cutter = WindowCutter(window_s, cfg.windows.overlap_s, self.recognizer.new_pool)
         live = self.kind not in ("file", "folder")
-        info = StreamInfo(id=self.stream.id, source=Path(url).name if not live else self.url)
+        info = StreamInfo(id=self.stream.id, source=local_path(url).name if not live else self.url)
         source = self._open(url, live)
         self._source = source
         started = time.monotonic()
@@ -222,13 +221,10 @@ class StreamWorker:
 
     def _open(self, url: str, live: bool) -> Any:
         cfg, stream = self.config, self.stream
-        if not live:
-            return FileSource(Path(url.removeprefix("file://")), cfg.sampling.fps, audio=self.recognizer.pipeline.transcriber is not None,
-                              audio_chunk_seconds=1.0, queue_frames=cfg.runtime.queue_frames)
-        password = read_secret(f"streams.{stream.id}.password", stream.password_file, stream.password_env)
-        return LiveSource(
-            url, self.kind, cfg.sampling.fps, cfg.sources, audio=self.recognizer.pipeline.transcriber is not None,
-            audio_chunk_seconds=1.0, queue_frames=cfg.runtime.queue_frames, username=stream.username,
+        password = read_secret(f"streams.{stream.id}.password", stream.password_file, stream.password_env) if live else None
+        return open_source(
+            url, cfg.sampling.fps, cfg.sources, audio=self.recognizer.pipeline.transcriber is not None, audio_chunk_seconds=1.0,
+            queue_frames=cfg.runtime.queue_frames, username=stream.username if live else None,
             password=password.get_secret_value() if password is not None else None,
         )
 

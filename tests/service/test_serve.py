@@ -1,0 +1,144 @@
+"""`liveguard serve` end to end: real stream servers, a real mosquitto, the daemon's own threads.
+
+Each test serves live streams in 3 s windows (2 fps, real OCR, no detector, no ASR) and counts what a
+collector with a persistent session receives.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+
+from edge.transport import Outbox
+from tests.helpers.broker import Mosquitto, Subscriber, needs_mosquitto
+from tests.helpers.daemon import ThreadedDaemon, documents, serve_config, wait_until, write_config
+from tests.helpers.stream_servers import RtmpServer, RtspServer, SilentServer, make_clip, needs_nginx_rtmp, needs_rtsp_server
+
+pytestmark = [needs_mosquitto, needs_rtsp_server]
+
+
+@pytest.fixture
+def broker(tmp_path):
+    server = Mosquitto(tmp_path / "broker").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rtsp(tmp_path):
+    with RtspServer(tmp_path / "rtsp", audio=False) as server:
+        yield server
+
+
+def _window_order(evidence: list[dict]) -> list[float]:
+    return [doc["window"]["start"] for doc in evidence]
+
+
+def test_a_20_s_broker_outage_loses_no_window_and_sends_none_twice(tmp_path, broker, rtsp):
+    collector = Subscriber(broker.port, "liveguard/#", client_id="collector-outage")
+    config = write_config(tmp_path / "serve.yaml", serve_config(tmp_path, [{"id": "cam1", "url": rtsp.url}], broker.port))
+    with ThreadedDaemon(config) as served:
+        assert wait_until(lambda: len(collector.of("/cam1/result")) >= 2, 60), "no window arrived before the outage"
+        broker.stop()
+        stopped = time.monotonic()
+        before = served.stream("cam1").windows_done
+        time.sleep(20)
+        assert served.daemon.snapshot().mqtt_connected is False
+        made = served.stream("cam1").windows_done - before
+        assert made >= 4, f"only {made} windows completed in {time.monotonic() - stopped:.0f} s without a broker"
+        assert served.daemon.snapshot().outbox.depth >= 2 * made - 2, "the windows made during the outage wait in the outbox"
+        broker.start()
+        assert wait_until(lambda: served.daemon.snapshot().outbox.depth == 0, 60), "the outbox did not drain after the broker returned"
+        served.stop()
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        stats = outbox.stats()
+    assert stats.depth == 0 and stats.parked == 0, "shutdown sends what the last windows committed"
+    total = stats.sent // 2  # an evidence and a result per window
+    assert wait_until(lambda: len(collector.of("/cam1/result")) >= total, 10)
+    evidence = documents(collector.of("/cam1/evidence"), "evidence")
+    results = documents(collector.of("/cam1/result"), "result")
+    collector.close()
+    ids = [doc["id"] for doc in evidence]
+    assert len(ids) == len(set(ids)) == total, "each window's evidence arrives exactly once"
+    assert [r["evidence_id"] for r in results] == ids, "every evidence has its result, in the same order"
+    assert _window_order(evidence) == sorted(_window_order(evidence)), "windows arrived out of order"
+
+
+@needs_nginx_rtmp
+def test_rtsp_and_rtmp_sources_that_vanish_for_15_s_are_reconnected_while_the_other_goes_on(tmp_path, broker, rtsp):
+    clip = make_clip(tmp_path, seconds=4.0, fps=10, audio=False)
+    with RtmpServer(tmp_path / "rtmp", clip) as rtmp:
+        collector = Subscriber(broker.port, "liveguard/#", client_id="collector-vanish")
+        streams = [{"id": "cam-rtsp", "url": rtsp.url}, {"id": "cam-rtmp", "url": rtmp.url}]
+        config = write_config(tmp_path / "serve.yaml", serve_config(tmp_path, streams, broker.port))
+        with ThreadedDaemon(config) as served:
+            for stream in ("cam-rtsp", "cam-rtmp"):
+                assert wait_until(lambda s=stream: served.stream(s).windows_done >= 1, 60), f"{stream} made no window"
+            for gone, other, server in (("cam-rtsp", "cam-rtmp", rtsp), ("cam-rtmp", "cam-rtsp", rtmp)):
+                server.stop()
+                before = served.stream(other).windows_done
+                assert wait_until(lambda g=gone: served.stream(g).state in ("reconnecting", "stalled"), 15), served.stream(gone)
+                time.sleep(15)
+                assert served.stream(other).windows_done >= before + 3, f"{other} stopped while {gone} was away"
+                server.start()
+                done = served.stream(gone).windows_done
+                assert wait_until(lambda g=gone, d=done: served.stream(g).windows_done > d, 40), f"{gone} did not come back"
+                snap = served.stream(gone)
+                assert snap.state == "streaming" and snap.reconnects >= 1
+                assert snap.transitions.get("reconnecting", 0) + snap.transitions.get("stalled", 0) >= 1
+            health = served.daemon._health.url
+            metrics = urllib.request.urlopen(f"{health}/metrics", timeout=5).read().decode()
+        stats = [json.loads(m.payload) for m in collector.messages if m.topic.endswith("/stats")]
+        collector.close()
+    assert stats, "no stats document was published"
+    last = stats[-1]["streams"]
+    for stream in ("cam-rtsp", "cam-rtmp"):
+        assert last[stream]["reconnects"] >= 1
+        assert last[stream]["state"] == "streaming"
+    seen = {(stream, state["state"]) for doc in stats for stream, state in doc["streams"].items()}
+    for stream in ("cam-rtsp", "cam-rtmp"):  # the stats topic showed each source away, then back
+        assert {(stream, "reconnecting"), (stream, "stalled")} & seen, sorted(seen)
+    assert 'stream="cam-rtsp"' in metrics and 'stream="cam-rtmp"' in metrics
+
+
+def test_a_source_that_accepts_and_sends_nothing_blocks_neither_the_others_nor_shutdown(tmp_path, broker, rtsp):
+    with SilentServer("rtsp") as silent:
+        streams = [{"id": "hung", "url": silent.url}, {"id": "cam1", "url": rtsp.url}]
+        config = write_config(tmp_path / "serve.yaml", serve_config(tmp_path, streams, broker.port))
+        served = ThreadedDaemon(config).__enter__()
+        try:
+            assert wait_until(lambda: served.stream("cam1").windows_done >= 3, 60), "the live stream beside the hung one made no windows"
+            assert served.stream("hung").windows_done == 0
+            assert served.stream("hung").state in ("connecting", "reconnecting", "stalled")
+            assert silent.connections >= 1
+        finally:
+            took = served.stop()
+    assert took < 15 + 5, f"shutdown took {took:.1f} s with a hung source"
+
+
+def test_a_message_the_broker_refuses_is_parked_and_counted_while_the_daemon_serves(tmp_path, rtsp):
+    acl = "user collector\ntopic read liveguard/#\n" \
+          "pattern write liveguard/+/%u/+/evidence\npattern readwrite liveguard/+/%u/status\npattern write liveguard/+/%u/stats\n"
+    broker = Mosquitto(tmp_path / "acl-broker", users={"box-1": "secret-box", "collector": "secret-c"}, acl=acl).start()
+    try:
+        (tmp_path / "mqtt-password").write_text("secret-box\n")
+        (tmp_path / "mqtt-password").chmod(0o600)
+        collector = Subscriber(broker.port, "liveguard/#", client_id="collector-acl", username="collector", password="secret-c")
+        config = serve_config(tmp_path, [{"id": "cam1", "url": rtsp.url}], broker.port)
+        config["transport"]["mqtt"].update({"username": "box-1", "password_file": str(tmp_path / "mqtt-password")})
+        with ThreadedDaemon(write_config(tmp_path / "serve.yaml", config)) as served:
+            assert wait_until(lambda: served.daemon.snapshot().outbox.parked >= 3, 60), "refused results were not parked"
+            windows = served.stream("cam1").windows_done
+            assert wait_until(lambda: served.stream("cam1").windows_done >= windows + 2, 30), "the daemon stopped serving"
+            assert wait_until(lambda: len(collector.of("/cam1/evidence")) >= windows, 10)
+        with Outbox(tmp_path / "outbox.sqlite") as outbox:
+            parked = outbox.parked()
+        assert parked and all("0x87" in reason for _, reason in parked)
+        assert all(message.topic.endswith("/cam1/result") for message, _ in parked)
+        assert collector.of("/cam1/result") == []
+        collector.close()
+    finally:
+        broker.stop()
