@@ -7,7 +7,8 @@ The evidence states each fact once (``tools/evidence_size.py`` measures what eac
   OCR's order;
 - a line's ``frames`` is left out when the window has one keyframe (it was read in that one), its
   ``in_product`` when it is null (no product box known);
-- an ASR segment is ``[start, end, i, j]``: its times and its text as ``asr.text[i:j]``.
+- an ASR segment is ``[start, end, i, j]``: its times and its text as ``asr.text[i:j]`` (code points,
+  as Python indexes a str; a JavaScript reader counting UTF-16 units must convert outside the BMP).
 
 Documents written before (corners as one-decimal numbers, every line with its frames and flag,
 segments as ``{"start", "end", "text"}``) are read the same way: :func:`expanded` gives either form
