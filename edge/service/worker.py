@@ -37,6 +37,9 @@ Deliver = Callable[[str, WindowDocuments], None]  # (stream id, documents): comm
 
 _FINISHED = 2  # complete windows waiting for the finisher at most
 _POLL_S = 0.5
+# A window's OCR, ASR and fusion are bounded by their own timeouts (the cloud's retries included); one that
+# takes longer than this is stuck, and the reader waiting on it stops feeding the watchdog.
+_FINISH_BOUND_S = 600.0
 _LIVE_EVENTS = {"connecting": "connecting", "streaming": "streaming", "reconnecting": "reconnecting",
                 "stalled": "stalled", "ended": "ended"}
 
@@ -71,7 +74,8 @@ class StreamWorker:
         self._lag = 0.0
         self._stages: dict[str, float] = {}  # busy seconds per stage, over the worker's life
         self._last_frame: float | None = None
-        self.heartbeat = time.monotonic()  # bumped by both threads while they make progress
+        self.heartbeat = time.monotonic()  # the reader's: bumped while it makes progress (the watchdog's input)
+        self._finishing_since: float | None = None  # when the finisher began the window it is on
         self._source: Any = None
         self._dropped_before = 0  # frames dropped by earlier sources of this worker
         self._finished: queue.Queue[_Closed | None] = queue.Queue(maxsize=_FINISHED)
@@ -266,7 +270,9 @@ class StreamWorker:
                 self._finished.put(item, timeout=_POLL_S)
                 return
             except queue.Full:
-                self.heartbeat = time.monotonic()  # the reader is alive; the finisher's calls are bounded by their timeouts
+                busy = self._finishing_since
+                if busy is None or time.monotonic() - busy < _FINISH_BOUND_S:
+                    self.heartbeat = time.monotonic()  # waiting on a finisher whose calls are bounded by their own timeouts
                 if not self._finisher.is_alive():
                     log.error("stream %s: finisher gone; a window is lost", self.stream.id)
                     return
@@ -278,12 +284,14 @@ class StreamWorker:
             try:
                 item = self._finished.get(timeout=_POLL_S)
             except queue.Empty:
-                self.heartbeat = time.monotonic()
                 continue
             if item is None:
                 return
-            self._finish(item)
-            self.heartbeat = time.monotonic()
+            self._finishing_since = time.monotonic()
+            try:
+                self._finish(item)
+            finally:
+                self._finishing_since = None
 
     def _finish(self, item: _Closed) -> None:
         window = item.window

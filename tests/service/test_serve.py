@@ -7,6 +7,10 @@ collector with a persistent session receives.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import threading
 import time
 import urllib.request
 
@@ -15,6 +19,7 @@ import pytest
 from edge.transport import Outbox
 from tests.helpers.broker import Mosquitto, Subscriber, needs_mosquitto
 from tests.helpers.daemon import ThreadedDaemon, documents, serve_config, wait_until, write_config
+from tests.helpers.fake_systemd import FakeSystemd
 from tests.helpers.stream_servers import RtmpServer, RtspServer, SilentServer, make_clip, needs_nginx_rtmp, needs_rtsp_server
 
 pytestmark = [needs_mosquitto, needs_rtsp_server]
@@ -142,3 +147,39 @@ def test_a_message_the_broker_refuses_is_parked_and_counted_while_the_daemon_ser
         collector.close()
     finally:
         broker.stop()
+
+
+def test_the_watchdog_is_fed_only_while_the_workers_make_progress(tmp_path, monkeypatch, rtsp):
+    systemd = FakeSystemd(str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("NOTIFY_SOCKET", systemd.address)
+    monkeypatch.setenv("WATCHDOG_USEC", "2000000")  # WatchdogSec=2: a ping every second while all is well
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    config = write_config(tmp_path / "serve.yaml", serve_config(tmp_path, [{"id": "cam1", "url": rtsp.url}]))
+    with ThreadedDaemon(config) as served:
+        assert ("READY=1", os.getpid()) in systemd.collect(1.0)
+        assert wait_until(lambda: served.stream("cam1").frames_read > 0, 30)
+        assert sum(field == "WATCHDOG=1" for field, _ in systemd.collect(3.0)) >= 2
+        recognizer = served.daemon._parts.recognizer
+        release = threading.Event()
+        score = recognizer.score
+        recognizer.score = lambda frames, timer: (release.wait(60), score(frames, timer))[1]  # a worker stuck in a model call
+        systemd.collect(3.0)  # the last pings before the heartbeat goes stale
+        assert [f for f, _ in systemd.collect(3.0) if f == "WATCHDOG=1"] == [], "the watchdog was fed while a worker was stuck"
+        release.set()
+        recognizer.score = score
+        assert sum(field == "WATCHDOG=1" for field, _ in systemd.collect(3.0)) >= 1, "the watchdog did not resume"
+        served.stop()
+    assert "STOPPING=1" in [field for field, _ in systemd.collect(1.0)]
+    systemd.close()
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="needs promtool (tools/install.sh --test installs prometheus)")
+def test_promtool_accepts_the_running_daemons_metrics_page(tmp_path, rtsp):
+    config = write_config(tmp_path / "serve.yaml", serve_config(tmp_path, [{"id": "cam1", "url": rtsp.url}]))
+    with ThreadedDaemon(config) as served:
+        assert wait_until(lambda: served.stream("cam1").windows_done >= 1, 60)
+        page = urllib.request.urlopen(f"{served.daemon._health.url}/metrics", timeout=5).read()
+    checked = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True, timeout=30)
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+    assert b'liveguard_stream_windows_total{kind="rtsp",outcome="ok",stream="cam1"}' in page
+    assert b"liveguard_stream_stage_seconds_total" in page
