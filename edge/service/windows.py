@@ -31,6 +31,7 @@ class OpenWindow:
     last_pts: float | None = None
     _audio: list[np.ndarray] = field(default_factory=list, repr=False)
     audio_rate: int = 16000
+    cut_short: bool = False  # closed before its end (end of source, disconnect, shutdown)
 
     @property
     def frames(self) -> int:
@@ -60,10 +61,12 @@ class OpenWindow:
         return self.start if not math.isinf(self.end) else (self.first_pts or 0.0)
 
     def span(self) -> tuple[float, float]:
-        """The stream time the window covers: its bounds, clipped to the frames a cut-short window saw."""
+        """The stream time the window covers: its bounds, or up to its last frame if it was cut short."""
         if math.isinf(self.end):
             return 0.0, float(self.last_pts or 0.0)
-        return self.start, self.end if self.last_pts is None else min(self.end, max(self.last_pts, self.start))
+        if not self.cut_short or self.last_pts is None:
+            return self.start, self.end
+        return self.start, min(self.end, max(self.last_pts, self.start))
 
 
 class WindowCutter:
@@ -112,6 +115,8 @@ class WindowCutter:
         done = [self._open.pop(k) for k in sorted(self._open)]
         if done:
             self._next = max(self._next, done[-1].index + 1)
+        for window in done:
+            window.cut_short = True
         return [w for w in done if w.frames]
 
     def _window(self, k: int) -> OpenWindow:

@@ -27,7 +27,7 @@ def _feed(cutter: WindowCutter, times: list[float]) -> list:
 def test_windows_tile_the_stream_without_overlap() -> None:
     cutter = WindowCutter(10.0, 0.0, _pool)
     done = _feed(cutter, [i * 0.5 for i in range(61)])  # 0 .. 30 s at 2 fps
-    assert [(w.start, w.end) for w in done] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    assert [w.span() for w in done] == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
     assert [w.frames for w in done] == [20, 20, 20]
     assert [w.index for w in cutter.open_windows] == [3]
 
