@@ -108,7 +108,7 @@ class LiveSource(Closing):
 
     @property
     def state(self) -> State:
-        return self._state
+        return "ended" if self._closing.is_set() else self._state
 
     @property
     def frames_read(self) -> int:
@@ -187,11 +187,9 @@ class LiveSource(Closing):
             reason = f"{connection.reason}; retry in {delay:.1f} s"
             log.warning("%s", reason)
             self._emit("stalled" if stalled else "reconnecting", reason, retry_in_s=delay)
-            if not stalled:
-                self._state = "reconnecting"
-            self._closing.wait(delay)
-            if stalled:
-                self._state = "reconnecting"
+            if self._closing.wait(delay):
+                return
+            self._state = "reconnecting"  # after a stall too: the next attempt is under way (ended wins: see state)
 
     def _watch(self, connection: _Connection) -> bool:
         """Wait until the reader ends (False) or stalls (True, with the reason set), or close()."""

@@ -228,6 +228,16 @@ server.set_service(port)
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(launch)
 factory.set_shared(True)
+if len(sys.argv) > 5:  # basic authentication: only this user may see the mount
+    user, password = sys.argv[4], sys.argv[5]
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "viewer")
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(
+        Gst.Structure.new_from_string("viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true")
+    )
 server.get_mount_points().add_factory(mount, factory)
 if server.attach(None) == 0:
     sys.exit("cannot listen on 127.0.0.1:" + port)
@@ -237,7 +247,8 @@ GLib.MainLoop().run()
 
 
 class RtspServer(_Server):
-    """gst-rtsp-server serving ``rtsp://127.0.0.1:<port>/live``, shared by all clients.
+    """gst-rtsp-server serving ``rtsp://127.0.0.1:<port>/live``, shared by all clients; with ``username`` and
+    ``password`` only to a client that logs in with them (basic authentication).
 
     By default a live ``videotestsrc`` (H.264, ``fps`` frames a second, a keyframe every ``fps`` frames)
     with, when ``audio``, a live 440 Hz Opus track. With ``clip`` it serves that MP4 (H.264 + AAC) once,
@@ -245,7 +256,14 @@ class RtspServer(_Server):
     """
 
     def __init__(
-        self, folder: Path, clip: Path | None = None, audio: bool = True, fps: int = 10, size: tuple[int, int] = (320, 240)
+        self,
+        folder: Path,
+        clip: Path | None = None,
+        audio: bool = True,
+        fps: int = 10,
+        size: tuple[int, int] = (320, 240),
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -268,7 +286,10 @@ class RtspServer(_Server):
                 launch += " d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97"
         self.launch = launch + " )"
         self.log = self.folder / f"rtsp-{self.port}.log"
-        self._child = _Child("rtsp server", [GST_PYTHON, str(script), str(self.port), "/live", self.launch], self.log)
+        args = [GST_PYTHON, str(script), str(self.port), "/live", self.launch]
+        if username is not None:
+            args += [username, password or ""]
+        self._child = _Child("rtsp server", args, self.log)
 
     @property
     def url(self) -> str:

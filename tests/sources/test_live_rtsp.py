@@ -79,3 +79,19 @@ def test_a_frozen_server_is_noticed_then_recovers_after_thaw(server: RtspServer)
         log.read_until(lambda log: len(log.frames) >= frames + 5, 5, "frames after thaw")
         log.assert_timeline()
         assert source.last_frame_age_s < 1
+
+
+def test_credentials_go_in_percent_encoded_and_never_come_out(tmp_path) -> None:
+    password = "p@ss:w/rd%"
+    with RtspServer(tmp_path, audio=False, username="ad min", password=password) as server:
+        with LiveSource(server.url, "rtsp", 5, FAST, username="ad min", password=password) as source:
+            source.start()
+            log = SourceLog(source)
+            log.read_until(lambda log: len(log.frames) >= 2, 10, "frames behind basic authentication")
+            assert source.url == server.url
+        with LiveSource(server.url, "rtsp", 5, FAST, username="ad min", password="wrong") as source:
+            source.start()
+            log = SourceLog(source)
+            log.read_until(lambda log: log.count("reconnecting") >= 2, 5, "refusals")
+            assert "401 Unauthorized" in log.events[1][1] and "HTTPUnauthorizedError" in log.events[1][1]
+            assert all("wrong" not in reason and "p%40ss" not in reason for _, reason, _, _ in log.events)
