@@ -95,21 +95,36 @@ class Recognizer(Closing):
                 result = window_result(pipe.fuse, evidence, [*failures, *asr_failures])
         return WindowDocuments(evidence, result, timer.as_dict())
 
-    def _transcribe(self, window: OpenWindow, timer: StageTimer) -> tuple[Transcript, list[str]]:
-        """The window's audio in chunks of asr.chunk_seconds; a failed chunk is named, the window kept."""
+    @property
+    def hears(self) -> bool:
+        """Whether windows need their audio (an ASR backend is configured)."""
+        return self.pipeline.transcriber is not None
+
+    @property
+    def asr_chunk_samples(self) -> int:
+        return max(1, int(self.config.asr.chunk_seconds * 16000))
+
+    def transcribe(self, samples: Any, start: float, timer: StageTimer | None = None) -> tuple[Transcript | None, str | None]:
+        """One chunk of a window's audio; a failure is named, never raised (speech is one modality of three)."""
         transcriber = self.pipeline.transcriber
-        audio = window.audio()
-        if transcriber is None or not len(audio):
-            return merge_transcripts([]), []
-        rate, step = window.audio_rate, max(1, int(self.config.asr.chunk_seconds * window.audio_rate))
-        parts, failures = [], []
-        for offset in range(0, len(audio), step):
-            start = window.audio_start + offset / rate
-            try:
-                with self._asr_lock, timer.stage("asr"):
-                    parts.append(transcriber.transcribe(audio[offset : offset + step], start))
-            except Exception as exc:  # speech is one modality of three: keep the window
-                failures.append(f"asr: chunk at {start:.1f}s failed: {type(exc).__name__}: {exc}")
+        if transcriber is None or not len(samples):
+            return None, None
+        timer = timer or StageTimer()
+        try:
+            with self._asr_lock, timer.stage("asr"):
+                return transcriber.transcribe(samples, start), None
+        except Exception as exc:
+            return None, f"asr: chunk at {start:.1f}s failed: {type(exc).__name__}: {exc}"
+
+    def _transcribe(self, window: OpenWindow, timer: StageTimer) -> tuple[Transcript, list[str]]:
+        """The window's speech: the chunks transcribed while it was open, then what was left."""
+        window.wait_speech()
+        parts, failures = list(window.speech), list(window.speech_failures)
+        rest = window.take_audio()
+        if rest is not None:
+            transcript, failure = self.transcribe(rest[1], rest[0], timer)
+            parts += [transcript] if transcript is not None else []
+            failures += [failure] if failure else []
         return merge_transcripts(parts), failures
 
 

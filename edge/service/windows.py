@@ -9,13 +9,14 @@ selection keeps (a :class:`KeyframePool`, O(K) frames) and its own audio, so mem
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from edge.select import KeyframePool
-from edge.types import AudioChunk, Detections, Frame, FrameScore
+from edge.types import AudioChunk, Detections, Frame, FrameScore, Transcript
 
 
 @dataclass
@@ -29,9 +30,17 @@ class OpenWindow:
     started_at: float = field(default_factory=time.time)  # wall clock of the first frame, for the record
     first_pts: float | None = None
     last_pts: float | None = None
-    _audio: list[np.ndarray] = field(default_factory=list, repr=False)
     audio_rate: int = 16000
     cut_short: bool = False  # closed before its end (end of source, disconnect, shutdown)
+    # audio not yet transcribed (at most one ASR chunk: longer stretches go to ASR as they fill)
+    _audio: list[np.ndarray] = field(default_factory=list, repr=False)
+    _audio_t0: float | None = None  # stream time of the first buffered sample
+    _buffered: int = 0
+    # speech of the chunks transcribed while the window was open, in order, and what failed
+    speech: list[Transcript] = field(default_factory=list, repr=False)
+    speech_failures: list[str] = field(default_factory=list)
+    _pending: int = 0  # chunks handed to ASR and not yet back
+    _speech_done: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
     def frames(self) -> int:
@@ -50,15 +59,38 @@ class OpenWindow:
         begin = max(0, math.ceil((self.start - chunk.start) * chunk.rate))
         stop = len(chunk.samples) if math.isinf(self.end) else min(len(chunk.samples), math.floor((self.end - chunk.start) * chunk.rate))
         if stop > begin:
+            if self._audio_t0 is None:
+                self._audio_t0 = chunk.start + begin / chunk.rate
             self._audio.append(chunk.samples[begin:stop])
+            self._buffered += stop - begin
 
-    def audio(self) -> np.ndarray:
-        """The window's audio, mono float32 from ``audio_start``."""
-        return np.concatenate(self._audio) if self._audio else np.zeros(0, np.float32)
+    def take_audio(self, min_samples: int = 0) -> tuple[float, np.ndarray] | None:
+        """The buffered audio and its start time, once at least ``min_samples`` wait (0: whatever waits)."""
+        if not self._buffered or self._buffered < min_samples or self._audio_t0 is None:
+            return None
+        taken = (self._audio_t0, np.concatenate(self._audio))
+        self._audio, self._audio_t0, self._buffered = [], None, 0
+        return taken
 
-    @property
-    def audio_start(self) -> float:
-        return self.start if not math.isinf(self.end) else (self.first_pts or 0.0)
+    def speech_pending(self) -> None:
+        """A chunk of this window went to ASR."""
+        with self._speech_done:
+            self._pending += 1
+
+    def add_speech(self, transcript: Transcript | None, failure: str | None = None) -> None:
+        """ASR's answer for one chunk (in order: one ASR thread per stream)."""
+        with self._speech_done:
+            if transcript is not None:
+                self.speech.append(transcript)
+            if failure:
+                self.speech_failures.append(failure)
+            self._pending -= 1
+            self._speech_done.notify_all()
+
+    def wait_speech(self, timeout: float | None = None) -> bool:
+        """Wait until every chunk handed to ASR is back; True if none is outstanding."""
+        with self._speech_done:
+            return self._speech_done.wait_for(lambda: self._pending <= 0, timeout)
 
     def span(self) -> tuple[float, float]:
         """The stream time the window covers: its bounds, or up to its last frame if it was cut short."""

@@ -81,12 +81,17 @@ class StreamWorker:
         self._finished: queue.Queue[_Closed | None] = queue.Queue(maxsize=_FINISHED)
         self._reader = threading.Thread(target=self._read_loop, name=f"liveguard-read-{stream.id}", daemon=True)
         self._finisher = threading.Thread(target=self._finish_loop, name=f"liveguard-finish-{stream.id}", daemon=True)
+        # speech of long windows is transcribed chunk by chunk while they are open, so no window holds
+        # more than one ASR chunk of audio (a 2-hour file read as one window included)
+        self._speech: queue.Queue[tuple[OpenWindow, float, Any] | None] = queue.Queue(maxsize=2)
+        self._listener = threading.Thread(target=self._speech_loop, name=f"liveguard-asr-{stream.id}", daemon=True)
 
     # -- control -------------------------------------------------------------------------------
 
     def start(self) -> StreamWorker:
         self._reader.start()
         self._finisher.start()
+        self._listener.start()
         return self
 
     def stop(self) -> None:
@@ -96,13 +101,13 @@ class StreamWorker:
     def join(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for the worker to commit its in-flight windows and end; True if it did."""
         deadline = time.monotonic() + timeout
-        self._reader.join(max(0.0, deadline - time.monotonic()))
-        self._finisher.join(max(0.0, deadline - time.monotonic()))
-        return not (self._reader.is_alive() or self._finisher.is_alive())
+        for thread in (self._reader, self._listener, self._finisher):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not self.alive
 
     @property
     def alive(self) -> bool:
-        return self._reader.is_alive() or self._finisher.is_alive()
+        return any(thread.is_alive() for thread in (self._reader, self._listener, self._finisher))
 
     def snapshot(self) -> StreamSnapshot:
         source = self._source
@@ -159,6 +164,7 @@ class StreamWorker:
                 self._enter("failed", f"{type(exc).__name__}: {exc}; restarting in {delay:.0f} s")
                 log.debug("stream %s failed", self.stream.id, exc_info=True)
                 self._stop.wait(delay * random.uniform(0.5, 1.0))
+        self._speech.put(None)  # the ASR thread ends after the chunks queued before this
         self._finished.put(None)  # the finisher ends after the windows queued before this
         if self._state not in ("ended", "failed"):
             self._enter("stopped")
@@ -203,6 +209,7 @@ class StreamWorker:
                 for item in batch:
                     if isinstance(item, AudioChunk):
                         cutter.add_audio(item)
+                        self._hear(cutter)
                     elif isinstance(item, SourceEvent):
                         self._enter(_LIVE_EVENTS.get(item.state, "streaming"), item.reason)  # type: ignore[arg-type]
                         if item.state == "ended":
@@ -226,7 +233,7 @@ class StreamWorker:
         cfg, stream = self.config, self.stream
         password = read_secret(f"streams.{stream.id}.password", stream.password_file, stream.password_env) if live else None
         return open_source(
-            url, cfg.sampling.fps, cfg.sources, audio=self.recognizer.pipeline.transcriber is not None, audio_chunk_seconds=1.0,
+            url, cfg.sampling.fps, cfg.sources, audio=self.recognizer.hears, audio_chunk_seconds=1.0,
             queue_frames=cfg.runtime.queue_frames, username=stream.username if live else None,
             password=password.get_secret_value() if password is not None else None,
         )
@@ -262,20 +269,40 @@ class StreamWorker:
             for window in cutter.windows_at(frame.pts):
                 window.offer(frame, score, detections)
 
-    def _hand(self, window: OpenWindow | None, info: StreamInfo, committed: Callable[[], None] | None = None) -> None:
-        """Queue a complete window for the finisher (waits while two are queued; the source's queue absorbs it)."""
-        item = _Closed(window, info, committed)
+    def _hear(self, cutter: WindowCutter) -> None:
+        """Hand each open window's audio to ASR once a whole chunk of it waits."""
+        for window in cutter.open_windows:
+            taken = window.take_audio(self.recognizer.asr_chunk_samples)
+            if taken is not None:
+                window.speech_pending()
+                self._wait_put(self._speech, (window, *taken), self._listener)
+
+    def _speech_loop(self) -> None:
+        while (job := self._speech.get()) is not None:
+            window, start, samples = job
+            timer = StageTimer()
+            transcript, failure = self.recognizer.transcribe(samples, start, timer)
+            window.add_speech(transcript, failure)
+            with self._lock:
+                self._add_stages(timer.as_dict())
+
+    def _wait_put(self, target: queue.Queue, item: Any, consumer: threading.Thread) -> None:
+        """Put ``item``, waiting while ``target`` is full (the reader stays alive for the watchdog meanwhile)."""
         while True:
             try:
-                self._finished.put(item, timeout=_POLL_S)
+                target.put(item, timeout=_POLL_S)
                 return
             except queue.Full:
                 busy = self._finishing_since
                 if busy is None or time.monotonic() - busy < _FINISH_BOUND_S:
-                    self.heartbeat = time.monotonic()  # waiting on a finisher whose calls are bounded by their own timeouts
-                if not self._finisher.is_alive():
-                    log.error("stream %s: finisher gone; a window is lost", self.stream.id)
+                    self.heartbeat = time.monotonic()  # waiting on calls that are bounded by their own timeouts
+                if not consumer.is_alive():
+                    log.error("stream %s: %s thread gone; its work is lost", self.stream.id, consumer.name)
                     return
+
+    def _hand(self, window: OpenWindow | None, info: StreamInfo, committed: Callable[[], None] | None = None) -> None:
+        """Queue a complete window for the finisher (waits while two are queued; the source's queue absorbs it)."""
+        self._wait_put(self._finished, _Closed(window, info, committed), self._finisher)
 
     # -- the finisher ----------------------------------------------------------------------------
 

@@ -67,3 +67,21 @@ def test_files_cut_into_windows_carry_each_windows_own_speech(tmp_path):
         for segment in doc["asr"]["segments"]:
             seg_start, seg_end = (segment[0], segment[1]) if isinstance(segment, list) else (segment["start"], segment["end"])
             assert start - 0.5 <= seg_start <= seg_end <= end + 0.5, (segment, start, end)
+
+
+def test_a_long_window_is_transcribed_chunk_by_chunk_while_it_is_open(tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(DEMO, folder / "demo.mp4")
+    # one window for the whole file, ASR chunks of 5 s: the first goes to ASR while the file is still read
+    config = serve_config(tmp_path, [{"id": "demo", "url": str(folder)}], asr={"backend": "whisper", "chunk_seconds": 5.0})
+    with ThreadedDaemon(write_config(tmp_path / "serve.yaml", config)) as served:
+        assert wait_until(lambda: served.stream("demo").windows_done >= 1 and served.stream("demo").state == "idle", 120)
+        busy = served.stream("demo").stage_seconds
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        (evidence,) = [json.loads(m.payload) for m in outbox.pending(100) if m.topic.endswith("/evidence")]
+    segments = evidence["asr"]["segments"]
+    starts = [segment[0] if isinstance(segment, list) else segment["start"] for segment in segments]
+    assert len(segments) >= 2 and min(starts) < 5.0 <= max(starts), segments  # speech from both chunks, on the file's timeline
+    assert "AURORA" in evidence["asr"]["text"].upper() or "Aurora" in evidence["asr"]["text"]
+    assert busy.get("asr", 0) > 0

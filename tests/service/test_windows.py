@@ -69,8 +69,26 @@ def test_audio_is_cut_at_window_bounds() -> None:
     for second in range(3):
         cutter.add_audio(AudioChunk(float(second), np.full(16000, second, np.float32)))
     first, second = cutter.open_windows
-    assert len(first.audio()) == 32000 and set(np.unique(first.audio())) == {0.0, 1.0}
-    assert len(second.audio()) == 32000 and set(np.unique(second.audio())) == {1.0, 2.0}
+    (start0, audio0), (start1, audio1) = first.take_audio(), second.take_audio()
+    assert (start0, len(audio0), set(np.unique(audio0))) == (0.0, 32000, {0.0, 1.0})
+    assert (start1, len(audio1), set(np.unique(audio1))) == (1.0, 32000, {1.0, 2.0})
+    assert first.take_audio() is None  # taken once
+
+
+def test_audio_is_handed_out_chunk_by_chunk_so_a_long_window_holds_one_chunk() -> None:
+    cutter = WindowCutter(None, 0.0, _pool)  # a whole file as one window
+    _feed(cutter, [0.0])
+    (window,) = cutter.open_windows
+    taken = []
+    for second in range(95):
+        cutter.add_audio(AudioChunk(float(second), np.full(16000, second, np.float32)))
+        assert window._buffered <= 30 * 16000
+        piece = window.take_audio(30 * 16000)
+        if piece is not None:
+            taken.append((piece[0], len(piece[1])))
+    assert taken == [(0.0, 480000), (30.0, 480000), (60.0, 480000)]
+    rest = window.take_audio()
+    assert rest is not None and rest[0] == 90.0 and len(rest[1]) == 5 * 16000
 
 
 def test_overlap_must_be_below_the_window() -> None:
