@@ -11,8 +11,11 @@ change restarts the daemon's parts in place.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -35,7 +38,8 @@ from edge.transport.outbox import OutboxStats
 log = logging.getLogger("liveguard.serve")
 
 _TICK_S = 0.5
-_CLOSE_S = 5.0  # transports: waiting for in-flight acknowledgements at shutdown
+_CLOSE_S = 5.0
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number  # transports: waiting for in-flight acknowledgements at shutdown
 
 
 def https_outbox_path(mqtt_outbox: Path) -> Path:
@@ -332,6 +336,24 @@ class Daemon:
         return f"streams: {len(self._workers)}; " + json.dumps({w.stream.id: w.snapshot().state for w in self._workers.values()})
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas before the daemon starts its threads; True if applied.
+
+    glibc gives threads their own arenas, up to 8 per core, and each keeps the memory it once held:
+    a daemon whose threads come and go (readers, reconnects, finishers) then grows its RSS in steps
+    for its first tens of minutes. Two arenas keep it flat at no measurable cost on a small box
+    (MALLOC_ARENA_MAX, when set, is left alone). Not glibc (musl, macOS): nothing to do.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
+
+
 def serve(paths: Sequence[str | Path]) -> int:
     """Run the daemon of the configuration layers ``paths`` until it is told to stop."""
+    limit_malloc_arenas()
     return Daemon(paths).run()
