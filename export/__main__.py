@@ -6,6 +6,8 @@
     python -m export int8 engines/detector.onnx -o engines/detector-int8.onnx --calib FRAMES/ --holdout HELD/ ...
     python -m export report engines/detector.onnx engines/detector-int8.onnx --holdout HELD/
     python -m export engine detector-fp16-trt --source detector-fp16 --pack engines/manifest.yaml [--build]
+    python -m export coco-from-benchmark BENCH_DIR --stride 10 --out data/train
+    python -m export train-detector --data data/train --val data/val --out runs/dfine-n [--minutes 20] [--resume]
 
 Each step that writes a variant can check it against FP32 on held-out frames and exits 1 when
 a bound of :mod:`export.report` is missed (``--no-check`` reports without failing).
@@ -99,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument("--build", action="store_true", help="build it now (needs an NVIDIA GPU and TensorRT)")
     engine.add_argument("--workspace-mb", type=int, default=2048)
     engine.set_defaults(handler=_engine)
+
+    from export.detector_cli import add_detector_commands  # train-detector, coco-from-benchmark
+
+    add_detector_commands(commands)
     return parser
 
 
