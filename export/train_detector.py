@@ -26,13 +26,13 @@ import numpy as np
 import torch
 
 from export.augment import AugmentOptions, augment
-from export.coco import CocoData, CocoSample, coco_metrics, detections_to_coco, load_coco
+from export.coco import CocoSample, load_coco
+from export.detector_eval import evaluate_detector, export_detector
 from export.detector_model import ModelEMA, detector_config, new_detector, parameter_groups, pretrained_detector
 
 CHECKPOINT = "checkpoints/last.pt"
 BEST = "best"
 ONNX_NAME = "detector.onnx"
-INPUT_SIZE_KEY = "liveguard.detector.input_size"  # recorded in the ONNX; the runtime reads detector.input_size
 # Options that must not change when a run is resumed (the budget, patience and logging may).
 FIXED_ON_RESUME = ("variant", "input_size", "init", "seed", "batch", "lr", "backbone_lr_scale", "weight_decay",
                    "warmup_steps", "milestones", "gamma", "ema_decay", "ema_warmup", "clip_grad", "queries",
@@ -317,28 +317,9 @@ class Trainer:
         return self.bad_evals >= self.recipe.patience
 
     def export(self) -> Path:
-        """``OUT/best`` to ``OUT/detector.onnx`` (official contract, the training input side), checked in
-        the edge runtime; the side is also written to the file's metadata (``liveguard.detector.input_size``)."""
-        import onnx
-
-        from edge.config.models import DetectorConfig
-        from edge.detect import create_detector
-        from export.dfine import export_dfine, load_dfine
-
-        size = self.recipe.input_size
-        path = export_dfine(load_dfine(self.out / BEST), self.out / ONNX_NAME, size)
-        graph = onnx.load(str(path))
-        kept = [p for p in graph.metadata_props if p.key != INPUT_SIZE_KEY]
-        del graph.metadata_props[:]
-        graph.metadata_props.extend(kept)
-        graph.metadata_props.add(key=INPUT_SIZE_KEY, value=str(size))
-        onnx.save(graph, str(path))
-        detector = create_detector(DetectorConfig(model=path, input_size=size), threads=1)  # the contract check
-        try:
-            detector.detect([self.val_data.samples[0].read()])
-        finally:
-            detector.close()
-        self.log(f"{path}: exported the best EMA weights (step {self.best['step']}), {size}px")
+        """``OUT/best`` to ``OUT/detector.onnx`` at the training side, checked in the edge runtime."""
+        path = export_detector(self.out / BEST, self.out / ONNX_NAME, self.recipe.input_size, self.val_data.samples[0].read())
+        self.log(f"{path}: exported the best EMA weights (step {self.best['step']}), {self.recipe.input_size}px")
         return path
 
     def write_report(self, stop: str, onnx_path: Path | None) -> dict[str, Any]:
@@ -358,35 +339,6 @@ class Trainer:
         }
         (self.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         return report
-
-
-@torch.no_grad()
-def evaluate_detector(model: torch.nn.Module, data: CocoData, size: int, device: torch.device | None = None,
-                      batch: int = 8, max_detections: int = 100) -> dict[str, float]:
-    """COCO metrics of a D-FINE on ``data``: frames prepared as the edge prepares them
-    (:func:`edge.runtime.preprocess_frames`), boxes from the export's own post-processing."""
-    from edge.detect.onnx_dfine import clip_boxes
-    from edge.runtime import preprocess_frames
-    from export.dfine import DFineWithPostprocess
-
-    config = model.config  # type: ignore[attr-defined]
-    top = DFineWithPostprocess(model, min(max_detections, config.num_queries * config.num_labels))  # type: ignore[arg-type]
-    was_training = model.training
-    model.eval()
-    rows: list[dict[str, Any]] = []
-    try:
-        for start in range(0, len(data.samples), batch):
-            chunk = data.samples[start : start + batch]
-            images = [s.read() for s in chunk]
-            sizes = torch.tensor([(im.shape[1], im.shape[0]) for im in images], device=device)
-            labels, boxes, scores = top(torch.from_numpy(preprocess_frames(images, size)).to(device), sizes)
-            for i, sample in enumerate(chunk):
-                xyxy = clip_boxes(boxes[i].float().cpu().numpy(), (sample.width, sample.height))
-                rows += detections_to_coco(sample.image_id, xyxy, scores[i].cpu().numpy(), labels[i].cpu().numpy(),
-                                           data.category_ids)
-    finally:
-        model.train(was_training)
-    return coco_metrics(data.document, rows)
 
 
 def _versions() -> dict[str, str]:

@@ -25,8 +25,9 @@ from edge.runtime import preprocess_frames
 from export.__main__ import main
 from export.augment import AugmentOptions, augment
 from export.coco import coco_from_benchmark, coco_metrics, load_coco
+from export.detector_eval import INPUT_SIZE_KEY
 from export.dfine import DFineWithPostprocess, load_dfine
-from export.train_detector import INPUT_SIZE_KEY, Recipe, Trainer
+from export.train_detector import Recipe, Trainer
 
 SIZE = 96
 RED = (0, 0, 230)
@@ -61,6 +62,15 @@ def write_dataset(folder: Path, count: int, seed: int, shape: tuple[int, int] = 
     document = {"images": images, "annotations": annotations, "categories": [{"id": 0, "name": "goods"}]}
     (folder / "annotations.json").write_text(json.dumps(document), encoding="utf-8")
     return folder / "annotations.json"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: as fast on these toy sizes, and no spinning threads when the machine is busy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +230,27 @@ def test_early_stopping_on_validation_map(data, tmp_path, monkeypatch) -> None:
     assert result.step == 5 and result.best["step"] == 2 and result.best["mAP50:95"] == 0.3
     assert result.report["stopped_by"] == "no better mAP50:95 in 3 evaluations"
     assert (tmp_path / "best" / "config.json").is_file()
+
+
+def test_minutes_budget_stops_the_run(data, tmp_path) -> None:
+    result = Trainer(tiny_recipe(data, tmp_path, steps=1000, minutes=1e-6), log=lambda m: None).run(export=False)
+    assert result.step == 1 and result.report["stopped_by"] == "1e-06 minutes"
+    assert [row["step"] for row in result.report["history"]] == [1]  # a last evaluation, kept as the best
+
+
+def test_init_starts_from_a_checkpoint(data, tmp_path) -> None:
+    """--init: a transformers checkpoint with other classes; class heads re-made, backbone frozen-BN and at lr / 10."""
+    from export.dfine import tiny_dfine_config, tiny_dfine_model
+
+    tiny_dfine_model(tiny_dfine_config(num_labels=3, num_queries=20), seed=4).save_pretrained(str(tmp_path / "ckpt"))
+    trainer = Trainer(tiny_recipe(data, tmp_path / "run", init=str(tmp_path / "ckpt")), log=lambda m: None)
+    assert trainer.model.config.num_labels == 1 and trainer.model.config.freeze_backbone_batch_norms
+    rates = {g["name"]: g["initial_lr"] for g in trainer.optimizer.param_groups}
+    assert rates["backbone"] == pytest.approx(rates["head"] / 10)
+    source = load_dfine(tmp_path / "ckpt").state_dict()
+    kept = [k for k, v in trainer.model.state_dict().items() if k in source and source[k].shape == v.shape]
+    assert len(kept) > 100 and all(torch.equal(trainer.model.state_dict()[k], source[k]) for k in kept if "backbone" in k)
+    assert np.isfinite(trainer.train_step()["loss"])
 
 
 @pytest.fixture(scope="module")
