@@ -8,6 +8,8 @@
     python -m export engine detector-fp16-trt --source detector-fp16 --pack engines/manifest.yaml [--build]
     python -m export coco-from-benchmark BENCH_DIR --stride 10 --out data/train
     python -m export train-detector --data data/train --val data/val --out runs/dfine-n [--minutes 20] [--resume]
+    python -m export label-quality BENCH_DIR --teacher ocr --out labels.json
+    python -m export train-quality --labels labels.json --out runs/quality [--resume] --pack ... --name quality
 
 Each step that writes a variant can check it against FP32 on held-out frames and exits 1 when
 a bound of :mod:`export.report` is missed (``--no-check`` reports without failing).
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ import onnx
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as recorded in reports
     try:
         return args.handler(args)
     except (FileNotFoundError, ValueError, RuntimeError) as error:
@@ -66,6 +70,40 @@ def _parser() -> argparse.ArgumentParser:
     quality.add_argument("-o", "--output", required=True, type=Path)
     _pack_options(quality)
     quality.set_defaults(handler=_quality)
+
+    label = commands.add_parser("label-quality", help="pseudo-labels of a benchmark's product crops by a teacher (scores, brisque, ocr)")
+    label.add_argument("frames", type=Path, help="a dataset of tools/make_benchmark.py --coco-images (or its coco/ folder)")
+    label.add_argument("--teacher", choices=["scores", "brisque", "ocr"], help="omit with --crops-only")
+    label.add_argument("--out", required=True, type=Path, help="the labels JSON (crops go to OUT_crops/ beside it)")
+    label.add_argument("--crops", type=Path, help="folder for the crop PNGs (default: OUT_crops beside --out)")
+    label.add_argument("--crops-only", action="store_true", help="only cut the crops (to score them elsewhere, then --teacher scores)")
+    label.add_argument("--stride", type=int, default=1, help="every Nth annotated frame (default 1)")
+    label.add_argument("--limit", type=int, help="at most this many crops")
+    label.add_argument("--scores", type=Path, help="scores teacher: CSV or JSON of crop -> score (e.g. HyperIQA)")
+    label.add_argument("--scores-range", nargs=2, type=float, metavar=("LOW", "HIGH"), help="scores mapped to 0 and 1 (default min-max)")
+    label.add_argument("--lower-is-better", action="store_true", help="scores teacher: a low score is a good crop")
+    label.add_argument("--brisque-models", type=Path, help="folder of brisque_model_live.yml and brisque_range_live.yml")
+    label.add_argument("--min-confidence", type=float, default=0.5, help="ocr teacher: lines below are dropped (the edge's ocr default)")
+    label.add_argument("--saturation", type=int, default=24, help="ocr teacher without truth text: characters that count as fully read")
+    label.add_argument("--no-truth", action="store_true", help="ocr teacher: ignore the truth text, count characters read")
+    label.add_argument("--threads", type=int, default=1)
+    label.set_defaults(handler=_label_quality)
+
+    train = commands.add_parser("train-quality", help="distil an EfficientNetV2 quality regressor from labels, export its ONNX")
+    train.add_argument("--labels", required=True, type=Path, help="a labels file of label-quality")
+    train.add_argument("--out", required=True, type=Path, help="run folder: last.pt, best.pt, quality.onnx, report.json")
+    train.add_argument("--variant", choices=["b0", "tiny", "s", "m"], default="b0", help="student (default b0: ONNX ~23 MB)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.add_argument("--init", type=Path, help="state dict to start from (tensors matching by name and shape)")
+    for flag, kind, default in (("epochs", int, 20), ("batch-size", int, 16), ("lr", float, 5e-4), ("weight-decay", float, 1e-4),
+                                ("dropout", float, 0.3), ("input-size", int, 224), ("val-fraction", float, 0.2),
+                                ("early-stopping", int, 5), ("seed", int, 0), ("threads", int, None), ("workers", int, 0),
+                                ("save-every", int, 100), ("max-steps", int, None), ("bn-batches", int, 32)):
+        train.add_argument(f"--{flag}", type=kind, default=default, help=f"default {default}")
+    train.add_argument("--no-augment", action="store_true", help="no flip, brightness/contrast or noise")
+    train.add_argument("--device", default="cpu", help="cpu or cuda (FP16 mixed precision on cuda)")
+    _pack_options(train)
+    train.set_defaults(handler=_train_quality)
 
     fp16 = commands.add_parser("fp16", help="FP16 variant (normalisation, post-processing and I/O kept FP32)")
     fp16.add_argument("source", type=Path, help="the FP32 ONNX")
@@ -189,6 +227,47 @@ def _quality(args: argparse.Namespace) -> int:
     source = str(args.weights) if args.weights else "random"
     _register(args, path, "quality", {"exported_by": "export.efficientnet", "variant": args.variant,
                                       "source": source, **_versions()})
+    return 0
+
+
+def _label_quality(args: argparse.Namespace) -> int:
+    from export.labels import label_dataset
+    from export.teachers import make_teacher
+
+    if bool(args.teacher) == bool(args.crops_only):
+        raise ValueError("give --teacher or --crops-only, not both or neither")
+    teacher = None if args.crops_only else make_teacher(
+        args.teacher, scores=args.scores, score_range=tuple(args.scores_range) if args.scores_range else None,
+        lower_is_better=args.lower_is_better, brisque_models=args.brisque_models, min_confidence=args.min_confidence,
+        saturation=args.saturation, no_truth=args.no_truth, threads=args.threads)
+    command = "python -m export " + shlex.join(args.argv)
+    document = label_dataset(args.frames, teacher, args.out, crops_dir=args.crops, stride=args.stride, limit=args.limit,
+                             command=command, log=lambda m: print(m, file=sys.stderr))
+    labels = [item["label"] for item in document["items"] if "label" in item]
+    spread = f", labels {min(labels):.3f} .. {max(labels):.3f} (mean {sum(labels) / len(labels):.3f})" if labels else ""
+    print(f"{args.out}: {document['count']} crops of {document['videos']} videos in {document['crops_dir']}"
+          f"{spread}, {document['seconds']} s")
+    return 0
+
+
+def _train_quality(args: argparse.Namespace) -> int:
+    from export.train_quality import TrainConfig, train_quality
+
+    config = TrainConfig(
+        variant=args.variant, input_size=args.input_size, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, dropout=args.dropout, val_fraction=args.val_fraction, early_stopping=args.early_stopping,
+        augment=not args.no_augment, seed=args.seed, device=args.device, threads=args.threads, workers=args.workers,
+        save_every=args.save_every, max_steps=args.max_steps, bn_batches=args.bn_batches)
+    command = "python -m export " + shlex.join(args.argv)
+    report = train_quality(args.labels, args.out, config, resume=args.resume, init=args.init, command=command,
+                           log=lambda m: print(m, file=sys.stderr))
+    figures = report["validation"]
+    print(json.dumps({"best_epoch": report["best_epoch"], **figures, "onnx": report["onnx"]["path"],
+                      "onnx_mb": report["onnx"]["mb"], "report": str(args.out / "report.json")}))
+    path = Path(report["onnx"]["path"])
+    _register(args, path, "quality", {"exported_by": "export.train_quality", "variant": f"efficientnetv2-{args.variant}",
+                                      "source": str(args.labels), "teacher": (report["teacher"] or {}).get("name"),
+                                      "validation": figures, **_versions()})
     return 0
 
 

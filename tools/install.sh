@@ -16,7 +16,9 @@ apt_packages=(ffmpeg espeak-ng fonts-dejavu-core fonts-noto-cjk)
 if ((with_tests)); then
     apt_packages+=(mosquitto gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-rtsp python3-gi
-        nginx-light libnginx-mod-rtmp prometheus systemd openssl)
+        nginx-light libnginx-mod-rtmp prometheus systemd openssl
+        # the BRISQUE quality teacher's LIVE model files (/usr/share/opencv4/quality; python -m export label-quality)
+        opencv-data)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do
