@@ -61,6 +61,7 @@ def add_detector_commands(commands: Any) -> None:
     train.add_argument("--resume", action="store_true", help="continue OUT/checkpoints/last.pt (same options)")
     train.add_argument("--no-export", action="store_true", help="train and report, no ONNX")
     train.add_argument("--threads", type=int, help="torch CPU threads (default torch's)")
+    train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda where it is available (AMP there)")
     train.set_defaults(handler=_train_detector)
 
 
@@ -92,7 +93,7 @@ def _train_detector(args: argparse.Namespace) -> int:
         milestones=tuple(args.milestones), gamma=args.gamma, ema_decay=args.ema_decay, ema_warmup=args.ema_warmup,
         clip_grad=args.clip_grad, amp=not args.no_amp, queries=args.queries, denoising=args.denoising,
         stop_augment=args.stop_augment, eval_every=args.eval_every, patience=args.patience,
-        checkpoint_every=args.checkpoint_every, augment=augment,
+        checkpoint_every=args.checkpoint_every, augment=augment, device=args.device,
     )
     started = time.perf_counter()
     result = train_detector(recipe, resume=args.resume, command=_command(args), log=lambda m: print(m, file=sys.stderr, flush=True),

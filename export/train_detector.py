@@ -308,7 +308,7 @@ class Trainer:
                "eval_seconds": round(time.perf_counter() - started, 1)}
         self.history.append(row)
         self.log("eval " + json.dumps(row))
-        if metrics["mAP50:95"] > self.best["mAP50:95"]:
+        if self.best["step"] is None or metrics["mAP50:95"] > self.best["mAP50:95"]:
             self.best = {**metrics, "step": self.step, "minutes": row["minutes"]}
             self.ema.module.save_pretrained(str(self.out / BEST))
             self.bad_evals = 0
