@@ -93,6 +93,8 @@ def train_quality(
         log(f"resumed {last}: epoch {state['epoch']}, step {state['step']}")
     elif resume:
         log(f"{last}: nothing to resume, starting afresh")
+    elif last.is_file():
+        raise ValueError(f"{last}: a run is there already; --resume it or choose a new --out")
 
     augment = Augmentation() if config.augment else None
     train_set, plain_train, val_set = (CropSet(train, config.input_size, augment, config.seed),

@@ -149,6 +149,15 @@ def test_a_checkpoint_resumes_mid_epoch_to_the_same_weights(labels, tmp_path) ->
     assert all(torch.allclose(one[k].float(), two[k].float(), atol=1e-5) for k in one)
 
 
+def test_early_stopping_and_no_silent_overwrite(labels, tmp_path) -> None:
+    config = TrainConfig(**{**FAST.__dict__, "epochs": 10, "lr": 0.0, "early_stopping": 2})  # nothing improves
+    report = train_quality(labels, tmp_path / "run", config, log=lambda m: None)
+    assert [r["epoch"] for r in report["history"]] == [1, 2, 3] and report["best_epoch"] == 1
+    assert report["stopped"].startswith("early stopping")
+    with pytest.raises(ValueError, match="--resume it or choose a new --out"):
+        train_quality(labels, tmp_path / "run", config, log=lambda m: None)
+
+
 def test_cli_trains_and_reports_table_4(labels, tmp_path, capsys) -> None:
     out = tmp_path / "cli"
     assert export(["train-quality", "--labels", str(labels), "--out", str(out), "--variant", "tiny", "--input-size", str(SIZE),
