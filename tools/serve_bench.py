@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -199,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--clip", type=Path, default=REPO / "samples" / "demo.mp4")
         sub.add_argument("--config", type=Path, help="a configuration layer under the benchmark's (default: bundled defaults)")
     args = parser.parse_args(argv)
+    # SIGTERM ends the benchmark through its finally blocks, so that no daemon or segmenter is left behind
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("ffmpeg") is None:
         raise SystemExit("serve_bench: needs the ffmpeg CLI (apt-get install -y ffmpeg)")
     from edge.config import load_config
