@@ -18,7 +18,7 @@ import pytest
 from ocr_scenes import DEJAVU, THREADS, find_font, product_scene
 
 from edge.config import QualityConfig
-from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY
+from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY, ModelPack
 from edge.score import create_quality_regressor
 from edge.types import OcrLine
 
@@ -161,14 +161,18 @@ def test_early_stopping_and_no_silent_overwrite(labels, tmp_path) -> None:
 def test_cli_trains_and_reports_table_4(labels, tmp_path, capsys) -> None:
     out = tmp_path / "cli"
     assert export(["train-quality", "--labels", str(labels), "--out", str(out), "--variant", "tiny", "--input-size", str(SIZE),
-                   "--epochs", "1", "--batch-size", "4", "--no-augment", "--threads", str(THREADS)]) == 0
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+                   "--epochs", "1", "--batch-size", "4", "--no-augment", "--threads", str(THREADS),
+                   "--pack", str(tmp_path / "manifest.yaml"), "--name", "quality"]) == 0
+    printed = json.loads(next(line for line in capsys.readouterr().out.splitlines() if line.startswith("{")))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert printed["best_epoch"] == report["best_epoch"] == 1
-    assert report["command"] == f"python -m export train-quality --labels {labels} --out {out} --variant tiny --input-size {SIZE} " \
-        f"--epochs 1 --batch-size 4 --no-augment --threads {THREADS}"
+    assert report["command"].startswith(f"python -m export train-quality --labels {labels} --out {out} --variant tiny "
+                                        f"--input-size {SIZE} --epochs 1 --batch-size 4 --no-augment --threads {THREADS}")
     assert report["recipe"]["optimizer"] == "Adam" and report["teacher"]["name"] == "scores"
     assert (out / "best.pt").is_file() and (out / "last.pt").is_file()
+    entry = ModelPack.load(tmp_path / "manifest.yaml").get("quality")
+    assert entry.role == "quality" and entry.metadata[VARIANT_KEY] == "efficientnetv2-tiny"
+    assert entry.provenance["validation"] == report["validation"]
 
 
 def test_ocr_teacher_scores_a_sharp_crop_above_a_blurred_one(bench) -> None:
