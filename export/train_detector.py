@@ -133,6 +133,7 @@ class Trainer:
         self.recipe = recipe.resolved()
         self.out = Path(recipe.out)
         self.command, self.log = command, log
+        self.commands = [command]  # every command of the run, resumed parts included
         self.started = time.perf_counter()
         self.train_data, self.val_data = load_coco(recipe.data), load_coco(recipe.val)
         if self.train_data.category_ids != self.val_data.category_ids:
@@ -229,7 +230,7 @@ class Trainer:
     def checkpoint_state(self) -> dict[str, Any]:
         return {
             "recipe": self.recipe.as_json(), "step": self.step, "elapsed": self.elapsed, "bad_evals": self.bad_evals,
-            "best": self.best, "history": self.history, "last_loss": self.last_loss,
+            "best": self.best, "history": self.history, "last_loss": self.last_loss, "commands": self.commands,
             "model": self.model.state_dict(), "ema": self.ema.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -268,6 +269,7 @@ class Trainer:
         np.random.set_state(state["rng"]["numpy"])
         self.step, self.elapsed, self.bad_evals = state["step"], state["elapsed"], state["bad_evals"]
         self.best, self.history, self.last_loss = state["best"], state["history"], state["last_loss"]
+        self.commands = [*state.get("commands", []), self.command]
         self.log(f"resumed {path} at step {self.step} ({self.elapsed / 60:.1f} min trained, best mAP50:95 {self.best['mAP50:95']:.4f})")
 
     # -- the run -----------------------------------------------------------------------------------
@@ -311,6 +313,7 @@ class Trainer:
         if self.best["step"] is None or metrics["mAP50:95"] > self.best["mAP50:95"]:
             self.best = {**metrics, "step": self.step, "minutes": row["minutes"]}
             self.ema.module.save_pretrained(str(self.out / BEST))
+            (self.out / BEST / "metrics.json").write_text(json.dumps(self.best) + "\n", encoding="utf-8")
             self.bad_evals = 0
             return False
         self.bad_evals += 1
@@ -329,7 +332,7 @@ class Trainer:
             "evaluated_on": str(self.val_data.source), "metric_of": "EMA weights, pycocotools COCOeval (bbox)",
             "best_step": self.best.get("step"), "steps": self.step, "stopped_by": stop,
             "train_minutes": round(self.elapsed / 60, 2), "wall_minutes_this_call": round((time.perf_counter() - self.started) / 60, 2),
-            "command": self.command, "seed": r.seed,
+            "command": self.command, "commands": self.commands, "seed": r.seed,
             "variant": r.variant if not r.init else f"init {r.init}", "input_size": r.input_size, "batch": r.batch,
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "train_images": len(self.train_data.samples), "train_boxes": int(sum(len(s.boxes) for s in self.train_data.samples)),

@@ -211,6 +211,7 @@ def test_resume_continues_exactly(data, tmp_path) -> None:
     resumed = Trainer(tiny_recipe(data, tmp_path / "b"), log=lambda m: None)
     resumed.load_checkpoint()
     assert resumed.step == 2 and resumed.scheduler.last_epoch == 2 and resumed.ema.updates == 2
+    assert resumed.optimizer.state_dict()["state"][0]["step"] == 2 and len(resumed.commands) == 2
     losses += [resumed.train_step()["loss"] for _ in range(2)]
 
     assert losses == straight_losses
@@ -270,7 +271,8 @@ def test_cli_writes_the_report(trained) -> None:
     assert (report["steps"], report["seed"], report["input_size"], report["batch"]) == (6, 3, SIZE, 4)
     assert report["train_images"] == 8 and report["val_images"] == 4 and report["train_minutes"] >= 0
     assert [row["step"] for row in report["history"]] == [3, 6] and report["best_step"] in (3, 6)
-    assert "train-detector" in report["command"] and "--seed" in report["command"]
+    assert "train-detector" in report["command"] and "--seed" in report["command"] and report["commands"] == [report["command"]]
+    assert json.loads((trained / "best" / "metrics.json").read_text())["step"] == report["best_step"]
     checkpoint = torch.load(trained / "checkpoints" / "last.pt", weights_only=False)
     assert checkpoint["step"] == 6 and {"model", "ema", "optimizer", "scheduler", "rng"} <= set(checkpoint)
 
