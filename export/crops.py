@@ -3,7 +3,7 @@
 A dataset is what ``tools/make_benchmark.py --coco-images`` writes: ``coco/annotations.json``
 names each frame JPEG with its clip (``video``) and product boxes, and each clip's
 ``clips/<id>.truth.json`` holds the text printed on the package (brand, product name, spec).
-Crops are cut exactly as the edge cuts them for Strategy B (:func:`edge.score.crop_boxes`), so
+Crops are cut exactly as the edge cuts them for Strategy B (:func:`edge.runtime.contracts.crop_xyxy`), so
 the labels describe what the regressor will see on the box (paper §3.3.3, input preprocessing).
 """
 
@@ -17,8 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.score import crop_boxes
-from edge.types import Detections
+from edge.runtime import crop_xyxy
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,8 @@ def iter_crops(frames_dir: str | Path, stride: int = 1, limit: int | None = None
         if frame is None:
             raise FileNotFoundError(f"{path}: frame missing or unreadable (write the dataset with --coco-images)")
         xyxy = np.asarray(boxes[image["id"]], np.float32)
-        detections = Detections(xyxy=xyxy, confidence=np.ones(len(xyxy), np.float32), class_id=np.zeros(len(xyxy), np.int64))
         index = int(image.get("frame_index", image["id"]))
-        for k, (pixels, box) in enumerate(zip(crop_boxes(frame, detections), xyxy)):
+        for k, (pixels, box) in enumerate(zip(crop_xyxy(frame, xyxy), xyxy)):
             yield ProductCrop(f"{video}/{index:05d}_{k}.png", video, index, tuple(float(v) for v in box), texts[video],
                               np.ascontiguousarray(pixels))
             done += 1

@@ -70,3 +70,17 @@ def read_range(path: Path, metadata: Mapping[str, str]) -> tuple[float, float]:
     if high <= low:
         raise ModelError(str(path), f"metadata range is empty: {QUALITY_MIN_KEY}={low} >= {QUALITY_MAX_KEY}={high}")
     return low, high
+
+
+def crop_xyxy(image: np.ndarray, xyxy: np.ndarray) -> list[np.ndarray]:
+    """The crops of boxes ``xyxy`` (pixels; rounded outward, clipped, at least 1×1): how the edge cuts the
+    product ROIs that Strategy B's regressor sees, and so how its training crops must be cut."""
+    h, w = image.shape[:2]
+    crops = []
+    for x1, y1, x2, y2 in xyxy:
+        left = min(max(int(np.floor(x1)), 0), w - 1)
+        top = min(max(int(np.floor(y1)), 0), h - 1)
+        right = max(min(int(np.ceil(x2)), w), left + 1)
+        bottom = max(min(int(np.ceil(y2)), h), top + 1)
+        crops.append(image[top:bottom, left:right])
+    return crops

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from edge.config.models import ScoringConfig
+from edge.runtime.contracts import crop_xyxy
 from edge.types import Detections, Frame, FrameScore
 
 
@@ -38,16 +39,8 @@ def detection_confidence(detections: Detections) -> float:
 
 
 def crop_boxes(image: np.ndarray, detections: Detections) -> list[np.ndarray]:
-    """The ROI crops of ``detections`` (rounded outward, clipped, at least 1×1 pixel)."""
-    h, w = image.shape[:2]
-    crops = []
-    for x1, y1, x2, y2 in detections.xyxy:
-        left = min(max(int(np.floor(x1)), 0), w - 1)
-        top = min(max(int(np.floor(y1)), 0), h - 1)
-        right = max(min(int(np.ceil(x2)), w), left + 1)
-        bottom = max(min(int(np.ceil(y2)), h), top + 1)
-        crops.append(image[top:bottom, left:right])
-    return crops
+    """The ROI crops of ``detections`` (rounded outward, clipped, at least 1×1 pixel; shared with training)."""
+    return crop_xyxy(image, detections.xyxy)
 
 
 class FrameScorer:
