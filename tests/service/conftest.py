@@ -45,3 +45,22 @@ def realistic_snapshot(**changes) -> DaemonSnapshot:
 def snapshot() -> Callable[..., DaemonSnapshot]:
     """``snapshot(**changes)``: the realistic snapshot with some fields replaced."""
     return realistic_snapshot
+
+
+@pytest.fixture
+def broker(tmp_path):
+    """A real mosquitto on a free loopback port, with persistence (the daemon tests)."""
+    from tests.helpers.broker import Mosquitto
+
+    server = Mosquitto(tmp_path / "broker").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rtsp(tmp_path):
+    """A live gst-rtsp-server test pattern without audio (the daemon tests)."""
+    from tests.helpers.stream_servers import RtspServer
+
+    with RtspServer(tmp_path / "rtsp", audio=False) as server:
+        yield server

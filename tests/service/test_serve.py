@@ -20,22 +20,9 @@ from edge.transport import Outbox
 from tests.helpers.broker import Mosquitto, Subscriber, needs_mosquitto
 from tests.helpers.daemon import ThreadedDaemon, documents, serve_config, wait_until, write_config
 from tests.helpers.fake_systemd import FakeSystemd
-from tests.helpers.stream_servers import RtmpServer, RtspServer, SilentServer, make_clip, needs_nginx_rtmp, needs_rtsp_server
+from tests.helpers.stream_servers import RtmpServer, SilentServer, make_clip, needs_nginx_rtmp, needs_rtsp_server
 
 pytestmark = [needs_mosquitto, needs_rtsp_server]
-
-
-@pytest.fixture
-def broker(tmp_path):
-    server = Mosquitto(tmp_path / "broker").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def rtsp(tmp_path):
-    with RtspServer(tmp_path / "rtsp", audio=False) as server:
-        yield server
 
 
 def _window_order(evidence: list[dict]) -> list[float]:

@@ -7,28 +7,14 @@ import signal
 import time
 from collections import Counter
 
-import pytest
 import yaml
 
 from edge.transport import Outbox
-from tests.helpers.broker import Mosquitto, Subscriber, needs_mosquitto
+from tests.helpers.broker import Subscriber, needs_mosquitto
 from tests.helpers.daemon import ServeProcess, documents, serve_config, wait_until, write_config
-from tests.helpers.stream_servers import RtspServer, needs_rtsp_server
+from tests.helpers.stream_servers import needs_rtsp_server
 
 pytestmark = [needs_mosquitto, needs_rtsp_server]
-
-
-@pytest.fixture
-def broker(tmp_path):
-    server = Mosquitto(tmp_path / "broker").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def rtsp(tmp_path):
-    with RtspServer(tmp_path / "rtsp", audio=False) as server:
-        yield server
 
 
 def _outbox_ids(path) -> set[str]:
