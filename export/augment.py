@@ -33,10 +33,11 @@ class AugmentOptions:
     noise: float = 0.2
     jpeg: float = 0.3
     patches: float = 0.3
+    gray: float = 0.1  # monochrome cameras and photos (the real-photo check's scene is grey)
 
     @classmethod
     def none(cls) -> AugmentOptions:
-        return cls(0, 0, 1, 0, 0, False, 0, 0, 0, 0, 0)
+        return cls(0, 0, 1, 0, 0, False, 0, 0, 0, 0, 0, 0)
 
 
 def augment(
@@ -192,7 +193,7 @@ def random_texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 
 def domain_randomise(image: np.ndarray, boxes: np.ndarray, rng: np.random.Generator, options: AugmentOptions) -> np.ndarray:
     """Camera-like corruptions of a training frame: textured patches beside the boxes, a colour cast, blur,
-    noise and JPEG artefacts, each with its probability."""
+    noise, grey scale and JPEG artefacts, each with its probability."""
     if rng.random() < options.patches:
         image = _paste_patches(image, boxes, rng)
     out = image.astype(np.float32)
@@ -207,6 +208,8 @@ def domain_randomise(image: np.ndarray, boxes: np.ndarray, rng: np.random.Genera
     if rng.random() < options.noise:
         out += rng.normal(0, rng.uniform(2, 10), out.shape).astype(np.float32)
     out = out.clip(0, 255).astype(np.uint8)
+    if rng.random() < options.gray:
+        out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
     if rng.random() < options.jpeg:
         ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 86))])
         if ok:

@@ -1,7 +1,8 @@
-"""``python -m export train-detector`` and ``coco-from-benchmark``: the detector's training commands.
+"""``python -m export train-detector``, ``coco-from-benchmark`` and ``eval-detector``: the detector's training commands.
 
     python -m export coco-from-benchmark bench-seed0/ --stride 10 --out data/train
     python -m export train-detector --data data/train --val data/val --out runs/dfine-n --minutes 20
+    python -m export eval-detector runs/dfine-n/detector.onnx runs/dfine-n/detector-int8.onnx --data data/test
 
 Options are :class:`export.train_detector.Recipe`'s; torch is imported only when a command runs.
 """
@@ -18,12 +19,18 @@ from typing import Any
 
 
 def add_detector_commands(commands: Any) -> None:
-    """Add the two subcommands to ``python -m export``'s subparsers."""
+    """Add the three subcommands to ``python -m export``'s subparsers."""
     convert = commands.add_parser("coco-from-benchmark", help="COCO frames + boxes sampled from tools/make_benchmark.py clips")
     convert.add_argument("benchmark", type=Path, help="the generator's --out folder (clips/ and coco/annotations.json)")
     convert.add_argument("--stride", type=int, default=10, help="every Nth frame of each clip (default 10)")
     convert.add_argument("--out", type=Path, required=True, help="folder for annotations.json and frames/")
     convert.set_defaults(handler=_coco_from_benchmark)
+
+    evaluate = commands.add_parser("eval-detector", help="COCO mAP50:95 / AP50 / AP75 / AR100 of detector ONNX files on COCO frames")
+    evaluate.add_argument("models", nargs="+", type=Path, help="detector ONNX files (FP32, FP16, INT8 variants)")
+    evaluate.add_argument("--data", required=True, help="COCO json, or a folder with annotations.json")
+    evaluate.add_argument("--json", type=Path, help="also write the figures to this file")
+    evaluate.set_defaults(handler=_eval_detector)
 
     train = commands.add_parser("train-detector", help="train D-FINE on COCO frames (from scratch by default), export the best EMA to ONNX")
     train.add_argument("--data", required=True, help="training COCO json, or a folder with annotations.json")
@@ -54,7 +61,7 @@ def add_detector_commands(commands: Any) -> None:
                        help="fraction of the run after which zoom-out, IoU crop and photometric stop (Table 1: 120/132)")
     train.add_argument("--no-augment", action="store_true", help="no augmentation at all (debugging)")
     train.add_argument("--no-domain-randomisation", action="store_true",
-                       help="the paper's augmentations only: no textures, patches, colour casts, blur, noise, JPEG")
+                       help="the paper's augmentations only: no textures, patches, colour casts, blur, noise, grey, JPEG")
     train.add_argument("--eval-every", type=int, help="steps between evaluations (default one epoch)")
     train.add_argument("--patience", type=int, default=10, help="evaluations without a better mAP50:95 before stopping")
     train.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (and one at the end)")
@@ -75,6 +82,19 @@ def _coco_from_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_detector(args: argparse.Namespace) -> int:
+    from export.coco import load_coco
+    from export.detector_eval import evaluate_onnx
+
+    data = load_coco(args.data)
+    figures = {str(path): evaluate_onnx(path, data) for path in args.models}
+    for path, row in figures.items():
+        print(json.dumps({"model": path, **row}))
+    if args.json:
+        args.json.write_text(json.dumps({"data": str(data.source), "models": figures}, indent=1) + "\n")
+    return 0
+
+
 def _train_detector(args: argparse.Namespace) -> int:
     import torch
 
@@ -85,7 +105,7 @@ def _train_detector(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     augment = AugmentOptions.none() if args.no_augment else AugmentOptions()
     if args.no_domain_randomisation and not args.no_augment:
-        augment = AugmentOptions(texture_fill=False, colour_cast=0, blur=0, noise=0, jpeg=0, patches=0)
+        augment = AugmentOptions(texture_fill=False, colour_cast=0, blur=0, noise=0, jpeg=0, patches=0, gray=0)
     recipe = Recipe(
         data=str(args.data), val=str(args.val), out=str(args.out), variant=args.variant, input_size=args.input_size,
         init=args.init, seed=args.seed, batch=args.batch, epochs=args.epochs, steps=args.steps, minutes=args.minutes,

@@ -14,11 +14,6 @@ import torch
 
 from export.coco import CocoData, coco_metrics, detections_to_coco
 
-# Written into the exported ONNX. The runtime does not read it: it takes detector.input_size from the
-# config and refuses a graph whose fixed input side differs (edge.detect.check_detector_signature).
-INPUT_SIZE_KEY = "liveguard.detector.input_size"
-
-
 @torch.no_grad()
 def evaluate_detector(model: torch.nn.Module, data: CocoData, size: int, device: torch.device | None = None,
                       batch: int = 8, max_detections: int = 100) -> dict[str, float]:
@@ -47,24 +42,55 @@ def evaluate_detector(model: torch.nn.Module, data: CocoData, size: int, device:
     return coco_metrics(data.document, rows)
 
 
+def evaluate_onnx(path: str | Path, data: CocoData, batch: int = 4, threads: int = 2) -> dict[str, Any]:
+    """COCO metrics of a detector ONNX (FP32, FP16 or INT8) as the edge runs it (no score threshold, the
+    graph's top boxes, every label), plus the edge's own view: frames with a product whose top box
+    reaches the runtime's 0.5 and the median IoU of that box."""
+    from edge.config.models import DetectorConfig
+    from edge.detect import create_detector
+
+    labels = list(range(len(data.category_ids)))
+    detector = create_detector(DetectorConfig(model=Path(path), threshold=0.0, product_labels=labels, batch_size=batch),
+                               threads=threads)
+    rows: list[dict[str, Any]] = []
+    boxed = found = 0
+    ious: list[float] = []
+    try:
+        for start in range(0, len(data.samples), batch):
+            chunk = data.samples[start : start + batch]
+            for sample, found_boxes in zip(chunk, detector.detect([s.read() for s in chunk])):
+                rows += detections_to_coco(sample.image_id, found_boxes.xyxy, found_boxes.confidence,
+                                           found_boxes.class_id, data.category_ids)
+                if len(sample.boxes):
+                    boxed += 1
+                    if len(found_boxes) and found_boxes.confidence.max() >= 0.5:
+                        found += 1
+                        top = found_boxes.xyxy[int(found_boxes.confidence.argmax())]
+                        ious.append(float(_iou(sample.boxes, top).max()))
+    finally:
+        detector.close()
+    return {**coco_metrics(data.document, rows), "frames": len(data.samples), "frames_with_product": boxed,
+            "top_box_over_0.5": found, "median_top_iou": round(float(np.median(ious)), 4) if ious else None}
+
+
+def _iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
+    x1, y1 = np.maximum(boxes[:, 0], box[0]), np.maximum(boxes[:, 1], box[1])
+    x2, y2 = np.minimum(boxes[:, 2], box[2]), np.minimum(boxes[:, 3], box[3])
+    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / (areas + (box[2] - box[0]) * (box[3] - box[1]) - inter)
+
+
 def export_detector(checkpoint: str | Path, path: str | Path, size: int, probe: np.ndarray) -> Path:
     """A ``transformers`` checkpoint to ONNX through :func:`export.dfine.export_dfine` (official contract,
-    ``size``² input), ``size`` written to the metadata, then opened by the edge runtime
-    (:func:`edge.detect.create_detector`: the contract check) and run on ``probe``."""
-    import onnx
-
+    ``size``² input), then opened by the edge runtime as a fresh box opens it, with no input side
+    configured (:func:`edge.detect.create_detector`: the contract check) and run on ``probe``."""
     from edge.config.models import DetectorConfig
     from edge.detect import create_detector
     from export.dfine import export_dfine, load_dfine
 
     path = export_dfine(load_dfine(checkpoint), path, size)
-    graph = onnx.load(str(path))
-    kept = [p for p in graph.metadata_props if p.key != INPUT_SIZE_KEY]
-    del graph.metadata_props[:]
-    graph.metadata_props.extend(kept)
-    graph.metadata_props.add(key=INPUT_SIZE_KEY, value=str(size))
-    onnx.save(graph, str(path))
-    detector = create_detector(DetectorConfig(model=path, input_size=size), threads=1)
+    detector = create_detector(DetectorConfig(model=path), threads=1)
     try:
         detector.detect([probe])
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import onnx
 import torch
 from torch import nn
 from transformers import DFineConfig, DFineForObjectDetection, HGNetV2Config
@@ -56,6 +57,11 @@ class DFineWithPostprocess(nn.Module):
         return labels, xyxy, scores
 
 
+# Written into every exported graph for people and tools. The runtime feeds the side the graph fixes (or
+# detector.input_size when set, refusing a graph whose fixed side differs: edge.detect.check_detector_signature).
+INPUT_SIZE_KEY = "liveguard.detector.input_size"
+
+
 def export_dfine(
     model: DFineForObjectDetection,
     path: str | Path,
@@ -67,7 +73,7 @@ def export_dfine(
     """Write ``model`` to ``path`` as ONNX with the official contract; returns the path.
 
     Fixed ``input_size``² input, dynamic batch, top-``num_top_queries`` (default: the model's
-    query count, 300 for the released models). Opset 17 keeps LayerNormalization as one node
+    query count, 300 for the released models), the side in the metadata (``INPUT_SIZE_KEY``). Opset 17 keeps LayerNormalization as one node
     (FP16 accuracy); opset 16 reproduces the official export. The file is checked with
     ``onnx.checker`` and simplified (:func:`export.simplify.check_and_simplify`). ``model``'s
     train/eval mode is restored afterwards.
@@ -98,7 +104,14 @@ def export_dfine(
             )
     finally:
         model.train(was_training)
-    return check_and_simplify(path, simplify)
+    path = check_and_simplify(path, simplify)
+    graph = onnx.load(str(path))
+    kept = [p for p in graph.metadata_props if p.key != INPUT_SIZE_KEY]
+    del graph.metadata_props[:]
+    graph.metadata_props.extend(kept)
+    graph.metadata_props.add(key=INPUT_SIZE_KEY, value=str(input_size))
+    onnx.save(graph, str(path))
+    return path
 
 
 def load_dfine(checkpoint: str | Path) -> DFineForObjectDetection:

@@ -18,7 +18,7 @@ EDGE = Path(__file__).resolve().parents[1] / "edge"
 # what ranks lower (or equal, if no loop forms). A new package must be given its place here.
 RANK = {
     # foundations: values, errors, typed configuration, small shared helpers
-    "errors": 0, "types": 0, "files": 0, "registry": 0, "closing": 0, "yamlfile": 0, "timing": 0, "text": 0, "validation": 0,
+    "errors": 0, "types": 0, "files": 0, "bundled": 0, "registry": 0, "closing": 0, "yamlfile": 0, "timing": 0, "text": 0, "validation": 0,
     "config": 1,
     # model execution (ONNX Runtime, TensorRT, the model pack), and building engines on the box
     "runtime": 2, "engines": 3,

@@ -103,7 +103,11 @@ class DetectorConfig(ModelConfig):
         description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
         "fallback of paper §3.3 scores every frame and the evidence says so.",
     )
-    input_size: int = Field(640, ge=32, description="Square detector input side (official export: 640).")
+    input_size: int | None = Field(
+        None, ge=32,
+        description="Square detector input side. None: the side the graph fixes (the shipped detector: 320), "
+        "else 640 (the official export).",
+    )
     threshold: float = Field(0.5, ge=0, le=1, description="Minimum product-box score (det_threshold).")
     product_labels: list[int] = Field(
         default_factory=lambda: [0], min_length=1, description="Label ids that count as products."

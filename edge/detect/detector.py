@@ -43,4 +43,6 @@ def create_detector(config: DetectorConfig, threads: int, pack: Path | None = No
         config, "detector", lambda signature: check_detector_signature(signature, config.input_size),
         threads=threads, pack=pack,
     )
-    return DFineDetector(config, opened.runner, opened.model, opened.contract.dtype)
+    images = opened.contract
+    side = images.shape[2] if images.shape and isinstance(images.shape[2], int) else None
+    return DFineDetector(config, opened.runner, opened.model, images.dtype, config.input_size or side)

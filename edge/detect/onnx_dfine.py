@@ -26,6 +26,9 @@ from edge.runtime import (
 from edge.types import Detections, ModelInfo
 
 
+OFFICIAL_INPUT_SIDE = 640
+
+
 def contract_inputs(size: int) -> list[TensorSpec]:
     """The official inputs for a model of input side ``size`` (FP16 variants may take float16 images)."""
     return [
@@ -48,9 +51,10 @@ class DFineDetector:
     identity for evidence, ``input_dtype`` the dtype of its ``images`` input.
     """
 
-    def __init__(self, config: DetectorConfig, runner: Runner, model: ModelInfo, input_dtype: str = "float32") -> None:
+    def __init__(self, config: DetectorConfig, runner: Runner, model: ModelInfo, input_dtype: str = "float32",
+                 input_size: int | None = None) -> None:
         self.config = config
-        self.input_size = config.input_size
+        self.input_size = input_size or config.input_size or OFFICIAL_INPUT_SIDE
         self.model = model
         self._runner = runner
         self._input_dtype = np.dtype(input_dtype)
@@ -83,8 +87,20 @@ class DFineDetector:
         )
 
 
-def check_detector_signature(signature: ModelSignature, size: int) -> GraphTensor:
-    """Refuse a graph that differs from the contract; returns its ``images`` input."""
+def input_side(signature: ModelSignature, configured: int | None) -> int:
+    """The square input side to feed: ``configured``, else the side the ``images`` input fixes, else 640."""
+    if configured is not None:
+        return configured
+    images = next((t for t in signature.inputs if t.name == "images"), None)
+    shape = images.shape if images is not None else None
+    if shape is not None and len(shape) == 4 and isinstance(shape[2], int) and shape[2] == shape[3]:
+        return shape[2]
+    return OFFICIAL_INPUT_SIDE
+
+
+def check_detector_signature(signature: ModelSignature, size: int | None) -> GraphTensor:
+    """Refuse a graph that differs from the contract (input side ``size``, None: its own); returns its ``images`` input."""
+    size = input_side(signature, size)
     problems = signature_problems(signature.inputs, signature.outputs, contract_inputs(size), CONTRACT_OUTPUTS)
     if problems:
         raise ModelError(str(signature.path), "does not match the D-FINE detector contract: " + "; ".join(problems))

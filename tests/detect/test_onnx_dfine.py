@@ -13,6 +13,7 @@ from onnx import TensorProto
 
 from edge.config.models import DetectorConfig
 from edge.detect import DFineDetector, create_detector
+from edge.errors import ModelError
 from edge.runtime import preprocess_frames
 
 SIZE = 64  # input side of the scripted graphs
@@ -110,10 +111,19 @@ def test_empty_batch_and_model_identity(tmp_path) -> None:
 
 
 def test_create_detector(tmp_path) -> None:
-    assert create_detector(DetectorConfig(), threads=1) is None
+    assert create_detector(DetectorConfig(model=None), threads=1) is None
     path = scripted_detector(tmp_path / "m.onnx", [0], [0.9], [[0, 0, 1, 1]])
     detector = create_detector(_config(path), threads=1)
     assert isinstance(detector, DFineDetector)
+
+
+def test_the_input_side_is_the_graphs_unless_configured(tmp_path) -> None:
+    path = scripted_detector(tmp_path / "m.onnx", [0], [0.9], [[0, 0, 1, 1]])
+    detector = create_detector(DetectorConfig(model=path), threads=1)
+    assert detector.input_size == SIZE
+    assert len(detector.detect([_frame(100, 80)])[0]) == 1
+    with pytest.raises(ModelError, match=r"m\.onnx: does not match the D-FINE detector contract.*640"):
+        create_detector(DetectorConfig(model=path, input_size=640), threads=1)
 
 
 # -- the exported tiny D-FINE -------------------------------------------------------------------

@@ -25,7 +25,7 @@ from edge.runtime import preprocess_frames
 from export.__main__ import main
 from export.augment import AugmentOptions, augment
 from export.coco import coco_from_benchmark, coco_metrics, load_coco
-from export.detector_eval import INPUT_SIZE_KEY
+from export.dfine import INPUT_SIZE_KEY
 from export.dfine import DFineWithPostprocess, load_dfine
 from export.train_detector import Recipe, Trainer
 
@@ -154,7 +154,7 @@ def test_coco_from_benchmark_samples_frames_from_the_clips(tmp_path) -> None:
 # -- augmentation keeps boxes on the product --------------------------------------------------------------------
 
 def test_augmented_boxes_follow_the_product() -> None:
-    geometric = AugmentOptions(photometric=0, texture_fill=False, colour_cast=0, blur=0, noise=0, jpeg=0, patches=0)
+    geometric = AugmentOptions(photometric=0, texture_fill=False, colour_cast=0, blur=0, noise=0, jpeg=0, patches=0, gray=0)
     source_rng, checked = np.random.default_rng(5), 0
     for seed in range(12):
         frame, (x, y, w, h) = product_frame(source_rng, (96, 128), boxed=True)
@@ -282,8 +282,9 @@ def test_exported_onnx_is_the_best_ema_and_runs_in_the_edge(trained) -> None:
     metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert metadata[INPUT_SIZE_KEY] == str(SIZE)
     frames = [product_frame(np.random.default_rng(9), (96, 128), boxed=True)[0], np.full((200, 150, 3), 90, np.uint8)]
-    detector = create_detector(DetectorConfig(model=path, input_size=SIZE, threshold=0.0), threads=1)
+    detector = create_detector(DetectorConfig(model=path, threshold=0.0), threads=1)  # the side comes from the graph
     try:
+        assert detector.input_size == SIZE
         found = detector.detect(frames)
     finally:
         detector.close()
@@ -294,3 +295,13 @@ def test_exported_onnx_is_the_best_ema_and_runs_in_the_edge(trained) -> None:
     for detections, want in zip(found, scores.numpy()):
         assert len(detections.xyxy) > 0 and (detections.class_id == 0).all()
         np.testing.assert_allclose(np.sort(detections.confidence), np.sort(want)[-len(detections.confidence):], atol=1e-4)
+
+
+def test_eval_detector_scores_the_onnx_as_training_scored_its_weights(trained, data, tmp_path) -> None:
+    figures = tmp_path / "figures.json"
+    assert main(["eval-detector", str(trained / "detector.onnx"), "--data", str(data[1]), "--json", str(figures)]) == 0
+    row = json.loads(figures.read_text())["models"][str(trained / "detector.onnx")]
+    report = json.loads((trained / "report.json").read_text())
+    for name, value in report["metrics"].items():  # the torch EMA at the best step, same frames, same evaluator
+        assert row[name] == pytest.approx(value, abs=0.01), name
+    assert row["frames"] == 4 and 0 <= row["top_box_over_0.5"] <= row["frames_with_product"] <= 4
