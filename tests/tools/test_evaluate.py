@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from bench_clips import BENCH_CLIPS
 from livebench.metrics import FieldScores, OcrStats, compare_strategies, perfect, sensitivity, summarise
-from livebench.report import in_clean_span
+from livebench.report import Tables, in_clean_span, parse_key, variant_key, variant_label
 from livebench.similarity import FieldSimilarity, normalise
 from workspace import needs_media_tools
 
@@ -136,6 +138,120 @@ def test_evaluator_matches_pipeline_run(small_bench):
         assert outcome.keyframes == [kf.frame.index for kf in expected.keyframes]
         for field in ("brand", "product_name", "category", "price", "key_attributes"):
             assert outcome.result[field] == expected.result[field], field
+
+
+def test_quality_model_arguments_name_each_regressor(tmp_path):
+    from evaluate import main, parse_quality_model
+
+    assert parse_quality_model("ocr=runs/q-ocr/quality.onnx") == ("ocr", Path("runs/q-ocr/quality.onnx"))
+    assert parse_quality_model("runs/q-ocr/brisque.onnx") == ("brisque", Path("runs/q-ocr/brisque.onnx"))  # the stem
+    assert parse_quality_model("runs/lr=0.1/q.onnx") == ("q", Path("runs/lr=0.1/q.onnx"))  # "=" inside a folder name
+    for bad in ("a b=q.onnx", "ocr=", "=q.onnx"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_quality_model(bad)
+    (tmp_path / "manifest.json").write_text('{"clips": []}', encoding="utf-8")
+    with pytest.raises(SystemExit):  # two regressors named "quality": they need NAME=PATH
+        main([str(tmp_path), "--out", str(tmp_path / "out"), "--quality-model", "a/quality.onnx", "--quality-model", "b/quality.onnx"])
+
+
+def test_variant_keys_and_labels_with_one_or_several_regressors():
+    assert [variant_key("B", 1), variant_key("B", 1, "ocr"), variant_key("A", 3), variant_key("baseline", 1)] == [
+        "B@1", "B:ocr@1", "A@3", "baseline"]
+    assert parse_key("B:clip-iqa@1") == ("B", 1, "clip-iqa") and parse_key("A@5") == ("A", 5, None)
+    assert [variant_label(k) for k in ("baseline", "A@1", "B@1", "B:ocr@1")] == [
+        "Baseline", "Strategy A", "Strategy B", "Strategy B (ocr)"]
+    ocr = OcrStats.of([SimpleNamespace(text="AURORA", confidence=0.9)])
+    for keys, b_columns, b_rows in (
+        (["baseline", "A@1", "A@3", "A@5", "B@1"], ["Strategy B"], ["B vs A"]),  # one regressor: today's labels
+        (["baseline", "A@1", "A@3", "A@5", "B:ocr@1", "B:brisque@1"], ["Strategy B (ocr)", "Strategy B (brisque)"],
+         ["B (ocr) vs A", "B (brisque) vs A"]),
+    ):
+        tables = Tables("none", keys)
+        for k in keys:
+            tables.add(k, FieldScores(0.9, 0.9, 0.9), ocr, 1.0, True, {})
+        header, rows = tables.table9()
+        assert header == ["Metric", "Strategy A", *b_columns] and all(len(r) == len(header) for r in rows)
+        assert [r[0].split(":")[0] for r in rows if " vs A:" in r[0]] == b_rows
+        assert tables.table11()[0] == ["Metric", "Baseline", "Strategy A", *b_columns]
+    assert Tables("none", ["baseline", "A@1", "A@3", "A@5"]).table9() is None
+
+
+def mean_regressor(path: Path, sign: float, size: int = 32) -> Path:
+    """raw = sign × the mean of the normalised crop, raw range (-3, 3): sign -1 is 1 - sign +1's quality."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from edge.runtime import QUALITY_MAX_KEY, QUALITY_MIN_KEY
+
+    nodes = [
+        helper.make_node("ReduceMean", ["images"], ["mean4"], axes=[1, 2, 3], keepdims=1),
+        helper.make_node("Flatten", ["mean4"], ["mean"], axis=1),
+        helper.make_node("Mul", ["mean", "sign"], ["quality"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "signed_mean",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["N", 3, size, size])],
+        [helper.make_tensor_value_info("quality", TensorProto.FLOAT, ["N", 1])],
+        [numpy_helper.from_array(np.array([[sign]], np.float32), "sign")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    for key, value in ((QUALITY_MIN_KEY, -3.0), (QUALITY_MAX_KEY, 3.0)):
+        model.metadata_props.add(key=key, value=repr(value))
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_regressors(small_bench, tmp_path_factory):
+    """One clip evaluated with two quality regressors that disagree (bright vs dark frames): (out, ClipRun)."""
+    from evaluate import main
+    from livebench.runner import Evaluator
+
+    folder, _ = small_bench
+    work = tmp_path_factory.mktemp("eval-b")
+    bright, dark = mean_regressor(work / "bright.onnx", 1.0), mean_regressor(work / "dark.onnx", -1.0)
+    config = work / "c.yaml"
+    config.write_text("scoring:\n  quality:\n    input_size: 32\nasr:\n  backend: none\n", encoding="utf-8")
+    runs = []
+    real = Evaluator.run_clip
+    with pytest.MonkeyPatch.context() as mp:  # keep the ClipRun: its score series
+        mp.setattr(Evaluator, "run_clip", lambda self, *a, **k: runs.append(real(self, *a, **k)) or runs[-1])
+        rc = main([str(folder), "--out", str(work / "out"), "--limit", "1", "--tables", "9,11", "--plots", "--config", str(config),
+                   "--quality-model", f"bright={bright}", "--quality-model", str(dark)])  # the second named by its stem
+    assert rc == 0
+    return work / "out", runs[0]
+
+
+@needs_media_tools
+def test_two_quality_regressors_get_a_strategy_b_each(two_regressors):
+    out, _ = two_regressors
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "2 quality regressors" in report and "Strategy B (bright) `" in report and "Strategy B (dark) `" in report
+    table11 = list(csv.reader((out / "table11_none.csv").open(encoding="utf-8")))
+    assert table11[0] == ["Metric", "Baseline", "Strategy A", "Strategy B (bright)", "Strategy B (dark)"]
+    table9 = list(csv.reader((out / "table9_none.csv").open(encoding="utf-8")))
+    assert table9[0] == ["Metric", "Strategy A", "Strategy B (bright)", "Strategy B (dark)"]
+    assert [r[0].split(":")[0] for r in table9 if " vs A:" in r[0]] == ["B (bright) vs A", "B (dark) vs A"]
+    assert "| Metric | Strategy A | Strategy B (bright) | Strategy B (dark) |" in report
+    configs = [r["config"] for r in csv.DictReader((out / "per_clip.csv").open(encoding="utf-8"))]
+    assert configs == ["baseline", "A@1", "A@3", "A@5", "B:bright@1", "B:dark@1"]
+    results = [json.loads(line) for line in (out / "results.jsonl").open(encoding="utf-8")]
+    assert [r["variant"] for r in results] == configs
+    assert len(list((out / "plots").glob("*.png"))) == 1
+
+
+@needs_media_tools
+def test_each_strategy_b_scores_with_its_own_regressor(two_regressors):
+    _, run = two_regressors
+    assert set(run.score_series) == {"none/A", "none/B:bright", "none/B:dark"}
+    bright, dark = np.array(run.score_series["none/B:bright"]), np.array(run.score_series["none/B:dark"])
+    assert np.ptp(bright) > 0 and not np.allclose(bright, dark)
+    # no boxes, so total = w_q × Q; the dark regressor's Q is 1 - the bright one's
+    np.testing.assert_allclose(bright + dark, 0.3, atol=1e-5)
+    picks = {o.variant: o for o in run.outcomes}
+    assert picks["B:bright@1"].scores == [pytest.approx(bright.max())]
+    assert picks["B:dark@1"].scores == [pytest.approx(dark.max())]
+    assert picks["B:bright@1"].keyframes != picks["B:dark@1"].keyframes
 
 
 def test_shipped_embedders_load_offline_and_why_use_is_the_default():

@@ -12,12 +12,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+from livebench.report import parse_key
+
 COLOURS = {"A": (200, 90, 20), "B": (40, 140, 230)}  # BGR
+B_COLOURS = ((40, 140, 230), (60, 160, 60), (160, 60, 160), (30, 30, 200), (120, 120, 0))  # one per quality regressor
 PLOT_W, PLOT_H, THUMB_H = 640, 300, 300
 
 
 def clip_plot(run: Any, detector: str, path: Path) -> None:
-    """Write ``path``: the scores of ``detector``'s strategies, A@1/B@1/baseline picks, the A@1 thumbnail."""
+    """Write ``path``: the scores of ``detector``'s scorers (A, each B), the K = 1 and baseline picks, the A@1 thumbnail."""
     truth = run.truth
     duration = float(truth["video"]["duration"])
     img = np.full((PLOT_H + 40, PLOT_W, 3), 255, np.uint8)
@@ -38,25 +41,33 @@ def clip_plot(run: Any, detector: str, path: Path) -> None:
         cv2.putText(img, f"{v:.1f}", (8, y_of(v) + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
     for t in range(0, int(duration) + 1):
         cv2.putText(img, f"{t}s", (x_of(t) - 8, bottom + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    prefix = f"{detector}/"
+    scorers = [key[len(prefix):] for key in run.score_series if key.startswith(prefix)]  # A, B or B:<name>
+    b_scorers = [s for s in scorers if s != "A"]
+    colours = {s: COLOURS["A"] if s == "A" else B_COLOURS[b_scorers.index(s) % len(B_COLOURS)] for s in scorers}
     legend_x = left
-    for strategy, colour in COLOURS.items():
-        series = run.score_series.get(f"{detector}/{strategy}")
+    for scorer in scorers:
+        series = run.score_series[prefix + scorer]
         if not series:
             continue
         pts = np.array([[x_of(t), y_of(v)] for t, v in zip(run.frame_pts, series)], np.int32)
-        cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
-        cv2.putText(img, f"strategy {strategy}", (legend_x, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-        legend_x += 120
+        cv2.polylines(img, [pts], False, colours[scorer], 2, cv2.LINE_AA)
+        label = f"strategy {scorer}"
+        cv2.putText(img, label, (legend_x, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colours[scorer], 1, cv2.LINE_AA)
+        legend_x += max(120, cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)[0][0] + 15)
     for outcome in run.outcomes:
-        if outcome.detector != detector or outcome.variant not in ("A@1", "B@1", "baseline"):
+        strategy, top_k, regressor = parse_key(outcome.variant)
+        if outcome.detector != detector or top_k != 1 or strategy not in ("A", "B", "baseline"):
             continue
-        colour = COLOURS.get(outcome.variant[0], (0, 0, 200))
+        scorer = strategy if regressor is None else f"{strategy}:{regressor}"
+        colour = colours.get(scorer, (0, 0, 200))
+        row = 1 + b_scorers.index(scorer) if scorer in b_scorers else 0
         for t in outcome.pts:
             cv2.line(img, (x_of(t), top), (x_of(t), bottom), colour, 1, cv2.LINE_AA)
-            cv2.putText(img, outcome.variant, (x_of(t) + 3, top + 14 + 14 * ("B" in outcome.variant)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
+            cv2.putText(img, outcome.variant, (x_of(t) + 3, top + 14 + 14 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
                         colour, 1, cv2.LINE_AA)
-    cv2.putText(img, f"{run.clip} ({detector}): score over time", (left + 250, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
-                cv2.LINE_AA)
+    cv2.putText(img, f"{run.clip} ({detector}): score over time", (max(left + 250, legend_x), 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                (0, 0, 0), 1, cv2.LINE_AA)
     thumb = run.thumbnails.get(f"{detector}/A@1")
     if thumb is not None:
         h, w = thumb.shape[:2]

@@ -1,4 +1,8 @@
-"""The paper's tables as Markdown and CSV from the evaluated clips (Tables 7, 8, 9, 11, 12)."""
+"""The paper's tables as Markdown and CSV from the evaluated clips (Tables 7, 8, 9, 11, 12).
+
+Configurations are keyed ``baseline``, ``A@<K>`` and ``B@<K>``; when several Strategy B quality regressors
+run, ``B:<name>@<K>`` (:func:`variant_key`), and Tables 9 and 11 get one Strategy B column each.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,30 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
         w.writerows(rows)
 
 
+def variant_key(strategy: str, top_k: int, regressor: str | None = None) -> str:
+    """The key of a configuration: ``baseline``, ``A@3``, ``B@1``, or ``B:<regressor>@1`` among several regressors."""
+    if strategy == "baseline":
+        return "baseline"
+    return f"{strategy}@{top_k}" if regressor is None else f"{strategy}:{regressor}@{top_k}"
+
+
+def parse_key(key: str) -> tuple[str, int, str | None]:
+    """(strategy, K, regressor name or None) of a :func:`variant_key`."""
+    if key == "baseline":
+        return "baseline", 1, None
+    head, _, k = key.rpartition("@")
+    strategy, _, regressor = head.partition(":")
+    return strategy, int(k), regressor or None
+
+
+def variant_label(key: str) -> str:
+    """A column name: ``Baseline``, ``Strategy A``, ``Strategy B``, ``Strategy B (<regressor>)``."""
+    strategy, _, regressor = parse_key(key)
+    if strategy == "baseline":
+        return "Baseline"
+    return f"Strategy {strategy}" + (f" ({regressor})" if regressor else "")
+
+
 def in_clean_span(pts: float, truth: dict[str, Any]) -> bool:
     """Is a keyframe time inside one of the truth's clean spans (sharp, frontal, fully visible)?"""
     slack = 0.5 / truth["video"]["fps"]
@@ -57,6 +85,10 @@ class Tables:
         for name, value in modalities.items():
             self.modalities.setdefault(name, []).append(value)
 
+    def strategy_b(self) -> list[str]:
+        """The Strategy B configurations with K = 1, one per quality regressor, in the order given."""
+        return [k for k in self.variants if parse_key(k)[:2] == ("B", 1)]
+
     def table7(self) -> tuple[list[str], list[list[Any]]]:
         header = ["Variable", "Threshold", "Perfect Match Rate (%)", "Corresponding Field Accuracy (%)"]
         names = {"brand": "Brand", "product_name": "Product Name", "category": "Category"}
@@ -78,31 +110,35 @@ class Tables:
         return header, rows
 
     def table9(self) -> tuple[list[str], list[list[Any]]] | None:
-        if "B@1" not in self.ocr:
+        """Strategy A against each Strategy B: a column per strategy, a "B vs A" row per regressor."""
+        b_keys = self.strategy_b()
+        if not b_keys:
             return None
-        c = compare_strategies(self.ocr["A@1"], self.ocr["B@1"])
-        n = max(c["n"], 1)
-        t_a = sum(self.seconds["A@1"]) / n
-        t_b = sum(self.seconds["B@1"]) / n
-        header = ["Metric", "Strategy A", "Strategy B"]
+        cs = [compare_strategies(self.ocr["A@1"], self.ocr[k]) for k in b_keys]
+        a = cs[0]  # A's side is the same in every comparison
+        n = max(a["n"], 1)
+        header = ["Metric", variant_label("A@1")] + [variant_label(k) for k in b_keys]
         rows = [
-            ["OCR confidence of the keyframe (mean ± std)",
-             f"{c['a_mean']:.4f} ± {c['a_std']:.4f}", f"{c['b_mean']:.4f} ± {c['b_std']:.4f}"],
-            ["Minimum OCR confidence", f"{c['a_min']:.4f}", f"{c['b_min']:.4f}"],
-            ["Proportion of high-confidence text (≥ 0.7)", pct(c["a_high"]), pct(c["b_high"])],
-            ["Average text length (characters)", f"{c['a_chars']:.1f}", f"{c['b_chars']:.1f}"],
-            ["Average processing time (s)", f"{t_a:.2f}", f"{t_b:.2f}"],
-            ["B vs A: improvement / degradation / equivalent (samples)",
-             f"{c['improved']} ({pct(c['improved'] / n)}) / {c['degraded']} ({pct(c['degraded'] / n)}) "
-             f"/ {c['equivalent']} ({pct(c['equivalent'] / n)})", ""],
+            ["OCR confidence of the keyframe (mean ± std)", f"{a['a_mean']:.4f} ± {a['a_std']:.4f}"]
+            + [f"{c['b_mean']:.4f} ± {c['b_std']:.4f}" for c in cs],
+            ["Minimum OCR confidence", f"{a['a_min']:.4f}"] + [f"{c['b_min']:.4f}" for c in cs],
+            ["Proportion of high-confidence text (≥ 0.7)", pct(a["a_high"])] + [pct(c["b_high"]) for c in cs],
+            ["Average text length (characters)", f"{a['a_chars']:.1f}"] + [f"{c['b_chars']:.1f}" for c in cs],
+            ["Average processing time (s)"] + [f"{sum(self.seconds[k]) / n:.2f}" for k in ("A@1", *b_keys)],
         ]
+        for k, c in zip(b_keys, cs):
+            name = variant_label(k).removeprefix("Strategy ")
+            rows.append(
+                [f"{name} vs A: improvement / degradation / equivalent (samples)",
+                 f"{c['improved']} ({pct(c['improved'] / n)}) / {c['degraded']} ({pct(c['degraded'] / n)}) "
+                 f"/ {c['equivalent']} ({pct(c['equivalent'] / n)})"] + [""] * len(b_keys)
+            )
         return header, rows
 
     def table11(self) -> tuple[list[str], list[list[Any]]]:
-        cols = [k for k in ("baseline", "A@1", "B@1") if k in self.scores]
-        names = {"baseline": "Baseline", "A@1": "Strategy A", "B@1": "Strategy B"}
+        cols = [k for k in ("baseline", "A@1") if k in self.scores] + self.strategy_b()
         sums = {k: summarise(self.scores[k]) for k in cols}
-        header = ["Metric"] + [names[k] for k in cols]
+        header = ["Metric"] + [variant_label(k) for k in cols]
         rows = [
             ["Perfect Match Rate"] + [pct(sums[k]["pmr"]) for k in cols],
             ["Product Name Recognition Accuracy"] + [pct(sums[k]["product_name_acc"]) for k in cols],
@@ -152,4 +188,6 @@ def safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
 
 
-__all__ = ["TABLES", "THRESHOLDS", "Tables", "in_clean_span", "md_table", "render", "write_csv"]
+__all__ = [
+    "TABLES", "THRESHOLDS", "Tables", "in_clean_span", "md_table", "parse_key", "render", "variant_key", "variant_label", "write_csv",
+]

@@ -3,20 +3,26 @@
 For each clip the sampled frames and the audio are decoded once (``edge.sources.VideoFile``) and the
 audio transcribed once; each detector variant detects every sampled frame once and each scoring
 strategy scores them once; selection runs the runtime's own ``KeyframePool`` for every configuration
-(Baseline, A with K = 1, 3, 5, B with K = 1); OCR runs once per distinct keyframe (a cache keyed by
+(Baseline, A with K = 1, 3, 5, B with K = 1 per quality regressor); OCR runs once per distinct keyframe (a cache keyed by
 frame index, the product flags recomputed per detector); evidence and fusion are the runtime's
 (``build_evidence``, ``create_fusion``). So a configuration's result equals what ``Pipeline.run`` gives
 with that configuration (a test checks it), at a fraction of the cost.
 
 Detector variants: ``none`` (the whole-frame fallback, the shipped default), a D-FINE ONNX path, or
 ``oracle``: the truth boxes at confidence 1, an upper bound that isolates selection from detection.
+
+Strategy B runs once per quality regressor given (e.g. regressors trained from different teachers), each
+its own scorer and configuration. With one regressor its keys are the plain ``B`` (scorer, score series
+``<detector>/B``) and ``B@1`` (configuration); with several they carry the regressor's name:
+``B:<name>`` and ``B:<name>@1`` (:func:`livebench.report.variant_key`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,7 @@ from edge.select import KeyframePool, min_spacing
 from edge.sources import VideoFile
 from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, OcrLine, Readings, Selection, Transcript
 from edge.window import decode_failure, model_identities, read_keyframes, stream_info, window_evidence, window_result, window_span
+from livebench.report import variant_key
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,36 @@ class Variant:
     key: str
     strategy: str  # baseline | A | B
     top_k: int
+    quality: str | None = None  # Strategy B: the name of its quality regressor (a key of Evaluator.quality_models)
+    label: str | None = None  # that name where the keys carry it (several regressors), None for the plain "B"
+
+    @property
+    def scorer(self) -> str:
+        """The key of the scorer (and of the score series) that ranks its frames: "A", "B" or "B:<name>"."""
+        return self.strategy if self.label is None else f"{self.strategy}:{self.label}"
 
 
 VARIANTS = (
     Variant("baseline", "baseline", 1), Variant("A@1", "A", 1), Variant("A@3", "A", 3), Variant("A@5", "A", 5), Variant("B@1", "B", 1)
-)
+)  # the configurations with one quality regressor; Evaluator.variants has B@1 once per regressor
+B_TOP_K = (1,)  # the K of the Strategy B configurations
 ORACLE = "oracle"
 NO_DETECTOR = "none"
+REGRESSOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def quality_models(quality: Path | Mapping[str, Path] | None) -> dict[str, Path]:
+    """``name -> ONNX`` of the Strategy B regressors: none, one path (named by its stem) or a mapping.
+
+    Names label the tables' columns and the variant keys: letters, digits, ``.``, ``_`` and ``-``.
+    """
+    if quality is None:
+        return {}
+    models = {Path(quality).stem: Path(quality)} if isinstance(quality, (str, Path)) else {n: Path(p) for n, p in quality.items()}
+    bad = [n for n in models if not REGRESSOR_NAME.fullmatch(n)]
+    if bad:
+        raise ValueError(f"quality regressor names are letters, digits, '.', '_' and '-', got {bad}")
+    return models
 
 
 @dataclass
@@ -83,7 +113,7 @@ class ClipRun:
     transcript: Transcript
     timings: dict[str, float]
     outcomes: list[Outcome] = field(default_factory=list)
-    score_series: dict[str, list[float]] = field(default_factory=dict)  # "<detector>/<strategy>" -> totals
+    score_series: dict[str, list[float]] = field(default_factory=dict)  # "<detector>/<scorer>" -> totals (scorer A, B, B:<name>)
     thumbnails: dict[str, np.ndarray] = field(default_factory=dict)  # "<detector>/<variant>" -> first keyframe image
 
 
@@ -103,10 +133,14 @@ class OracleDetector:
 
 
 class Evaluator(Closing):
-    """Loads every model once; :meth:`run_clip` evaluates one clip under every configuration."""
+    """Loads every model once; :meth:`run_clip` evaluates one clip under every configuration.
+
+    ``quality`` is the Strategy B regressor ONNX, or ``name -> ONNX`` of several (one Strategy B scorer
+    and configuration each, keyed ``B:<name>``); none leaves Strategy B out.
+    """
 
     def __init__(
-        self, base: dict[str, Any], detectors: list[str], quality_onnx: Path | None = None,
+        self, base: dict[str, Any], detectors: list[str], quality: Path | Mapping[str, Path] | None = None,
         log: Callable[[str], None] = lambda m: None,
     ) -> None:
         self.base = base
@@ -120,12 +154,20 @@ class Evaluator(Closing):
             else:
                 det_cfg = parse_config({**base, "detector": {**base.get("detector", {}), "model": str(name)}}).detector
                 self.detectors[name] = create_detector(det_cfg, threads)
-        self.quality_onnx = quality_onnx
-        self.quality = create_quality_regressor(self._config("B", 1).scoring.quality, threads) if quality_onnx else None
+        self.quality_models = quality_models(quality)
+        named = len(self.quality_models) > 1
+        b_variants = [
+            Variant(variant_key("B", k, name if named else None), "B", k, name, name if named else None)
+            for name in self.quality_models for k in B_TOP_K
+        ]
+        self.variants = [v for v in VARIANTS if v.strategy != "B"] + b_variants
+        self.regressors: dict[str, Any] = {}  # name -> the loaded regressor
         self.scorers = {"A": FrameScorer(self._config("A", 1).scoring)}
-        if self.quality is not None:
-            self.scorers["B"] = FrameScorer(self._config("B", 1).scoring, self.quality)
-        self.variants = [v for v in VARIANTS if v.strategy != "B" or self.quality is not None]
+        for variant in b_variants:
+            if variant.quality not in self.regressors:
+                scoring = self._config("B", variant.top_k, quality=variant.quality).scoring
+                self.regressors[variant.quality] = create_quality_regressor(scoring.quality, threads)
+                self.scorers[variant.scorer] = FrameScorer(scoring, self.regressors[variant.quality])
         self.reader = create_reader(cfg.ocr, threads)
         self.transcriber = create_transcriber(cfg.asr, threads)
         self.fuse = create_fusion(cfg.fusion)
@@ -134,16 +176,17 @@ class Evaluator(Closing):
 
     def close(self) -> None:
         """Release every model and client the evaluator loaded."""
-        for resource in (self.vl, self.fuse, self.transcriber, self.reader, self.quality, *self.detectors.values()):
+        for resource in (self.vl, self.fuse, self.transcriber, self.reader, *self.regressors.values(), *self.detectors.values()):
             if resource is not None:
                 resource.close()
 
-    def _config(self, strategy: str, top_k: int, detector: str | None = None) -> Config:
+    def _config(self, strategy: str, top_k: int, detector: str | None = None, quality: str | None = None) -> Config:
+        """The runtime configuration of one experiment; ``quality``: the name of Strategy B's regressor."""
         data = json.loads(json.dumps(self.base))
         data.setdefault("scoring", {})["strategy"] = strategy
         data.setdefault("selection", {})["top_k"] = top_k
-        if strategy == "B" and self.quality_onnx is not None:
-            data["scoring"].setdefault("quality", {})["model"] = str(self.quality_onnx)
+        if strategy == "B" and quality is not None:
+            data["scoring"].setdefault("quality", {})["model"] = str(self.quality_models[quality])
         if detector not in (None, NO_DETECTOR, ORACLE):
             data.setdefault("detector", {})["model"] = str(detector)
         return parse_config(data, "<evaluation>")
@@ -191,18 +234,18 @@ class Evaluator(Closing):
             timings[f"detect[{det_name}]"] = detect_s
             scores: dict[str, list[FrameScore]] = {}
             score_s: dict[str, float] = {}
-            for strategy, scorer in self.scorers.items():
+            for key, scorer in self.scorers.items():  # "A", "B" or "B:<name>"
                 t = time.perf_counter()
-                scores[strategy] = [scorer.score(f, d) for f, d in zip(frames, detections)]
-                score_s[strategy] = time.perf_counter() - t
-                timings[f"score[{det_name}/{strategy}]"] = score_s[strategy]
-                run.score_series[f"{det_name}/{strategy}"] = [s.total for s in scores[strategy]]
+                scores[key] = [scorer.score(f, d) for f, d in zip(frames, detections)]
+                score_s[key] = time.perf_counter() - t
+                timings[f"score[{det_name}/{key}]"] = score_s[key]
+                run.score_series[f"{det_name}/{key}"] = [s.total for s in scores[key]]
             boxes_known = det_name != NO_DETECTOR
             for variant in self.variants:
                 keyframes, select_s = self._select(variant, frames, detections, scores, detect_s, score_s)
                 fused, raw_lines = read_keyframes(keyframes, read, boxes_known, cfg.ocr.fuse_similarity)
                 ocr_s = sum(ocr_cache[kf.frame.index][1] for kf in keyframes)
-                vcfg = self._config(variant.strategy, variant.top_k, det_name)
+                vcfg = self._config(variant.strategy, variant.top_k, det_name, variant.quality)
                 selection = Selection(
                     tuple(keyframes), len(frames), min_spacing(len(frames), variant.top_k, cfg.selection.spacing_divisor)
                 )
@@ -211,7 +254,7 @@ class Evaluator(Closing):
                     key = tuple(kf.frame.index for kf in keyframes) + (hash(det_name),)
                     vl = vl_cache[key] if key in vl_cache else vl_cache.setdefault(key, self.vl(keyframes))
                 evidence, _ = window_evidence(
-                    Provenance(vcfg, config_hash(vcfg), self._models(det_name, variant.strategy)),
+                    Provenance(vcfg, config_hash(vcfg), self._models(det_name, variant)),
                     stream_info(video, info, keyframes, decode_errors), window, selection,
                     Readings(tuple(fused), raw_lines, transcript, vl),
                 )
@@ -248,12 +291,12 @@ class Evaluator(Closing):
             per_frame = (detect_s + score_s["A"]) / max(len(frames), 1)
             return [kf], per_frame
         pool = KeyframePool("best", variant.top_k, self.config.selection.spacing_divisor)
-        for f, d, s in zip(frames, detections, scores[variant.strategy]):
+        for f, d, s in zip(frames, detections, scores[variant.scorer]):
             pool.offer(f, s, d)
-        return pool.select(), detect_s + score_s[variant.strategy]
+        return pool.select(), detect_s + score_s[variant.scorer]
 
-    def _models(self, detector: str, strategy: str) -> dict[str, Any]:
+    def _models(self, detector: str, variant: Variant) -> dict[str, Any]:
         return model_identities(
-            detector=self.detectors.get(detector), quality=self.quality if strategy == "B" else None,
+            detector=self.detectors.get(detector), quality=self.regressors.get(variant.quality) if variant.strategy == "B" else None,
             ocr=self.reader, asr=self.transcriber,
         )
