@@ -1,8 +1,10 @@
 """Product crops of a benchmark dataset at its truth boxes: the inputs the quality teachers label.
 
-A dataset is what ``tools/make_benchmark.py --coco-images`` writes: ``coco/annotations.json``
-names each frame JPEG with its clip (``video``) and product boxes, and each clip's
-``clips/<id>.truth.json`` holds the text printed on the package (brand, product name, spec).
+A dataset is what ``tools/make_benchmark.py --coco-images`` writes (rendered frames), or what
+``python -m export coco-from-benchmark`` writes (frames decoded from the H.264 clips, as the box sees
+them; the shipped regressor's labels come from these): ``annotations.json`` names each frame JPEG
+with its clip (``video``) and product boxes, and each clip's ``clips/<id>.truth.json`` in the
+benchmark holds the text printed on the package (brand, product name, spec).
 Crops are cut exactly as the edge cuts them for Strategy B (:func:`edge.runtime.contracts.crop_xyxy`), so
 the labels describe what the regressor will see on the box (paper §3.3.3, input preprocessing).
 """
@@ -62,6 +64,7 @@ def iter_crops(frames_dir: str | Path, stride: int = 1, limit: int | None = None
     for annotation in document.get("annotations", []):
         x, y, w, h = annotation["bbox"]
         boxes.setdefault(annotation["image_id"], []).append([x, y, x + w, y + h])
+    root = _benchmark_root(coco, document)
     texts: dict[str, tuple[str, ...]] = {}
     done, seen = 0, 0
     for image in sorted(document.get("images", []), key=lambda im: (im.get("video", ""), im.get("frame_index", 0))):
@@ -72,7 +75,7 @@ def iter_crops(frames_dir: str | Path, stride: int = 1, limit: int | None = None
             continue
         video = _video_id(image)
         if video not in texts:
-            texts[video] = _clip_text(coco.parent, image.get("video"))
+            texts[video] = _clip_text(root, image.get("video"))
         path = coco / image["file_name"]
         frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if frame is None:
@@ -85,6 +88,15 @@ def iter_crops(frames_dir: str | Path, stride: int = 1, limit: int | None = None
             done += 1
             if limit and done >= limit:
                 return
+
+
+def _benchmark_root(coco: Path, document: dict) -> Path:
+    """The benchmark folder holding ``clips/``: the dataset's parent, or where coco-from-benchmark sampled it."""
+    sampled = (document.get("info") or {}).get("sampled_from")
+    if sampled and not (coco.parent / "clips").is_dir():
+        source = Path(sampled) if Path(sampled).is_absolute() else coco / sampled
+        return source.parent.parent if source.parent.name == "coco" else source.parent
+    return coco.parent
 
 
 def _video_id(image: dict) -> str:

@@ -88,6 +88,18 @@ def test_crops_come_from_truth_boxes_with_truth_text(bench) -> None:
     assert first.text == ("AURORA", "Hydra Glow Face Cream", "50 ml")
 
 
+def test_crops_of_frames_sampled_elsewhere_find_the_benchmarks_truth_text(bench, tmp_path) -> None:
+    """coco-from-benchmark writes its frames outside the benchmark; its info.sampled_from leads back to the clips."""
+    import shutil
+
+    shutil.copytree(bench / "coco" / "frames", tmp_path / "sampled" / "frames")
+    document = json.loads((bench / "coco" / "annotations.json").read_text())
+    document["info"] = {"sampled_from": str(bench / "coco" / "annotations.json"), "stride": 5}
+    (tmp_path / "sampled" / "annotations.json").write_text(json.dumps(document))
+    crops = list(iter_crops(tmp_path / "sampled"))
+    assert len(crops) == 16 and all(c.text == ("AURORA", "Hydra Glow Face Cream", "50 ml") for c in crops)
+
+
 def test_split_is_by_video() -> None:
     items = [QualityLabel(Path(f"{v}_{i}.png"), f"clip_{v}", 0.5) for v in range(10) for i in range(3 + v % 2)]
     train, val = split_by_video(items, 0.2, seed=0)

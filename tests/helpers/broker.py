@@ -57,7 +57,9 @@ class Mosquitto:
         self.config.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> Mosquitto:
+    def start(self, probe_port: int | None = None) -> Mosquitto:
+        """Start and wait until ``probe_port`` (default: ``port``) accepts a TCP connection. Probe a plain
+        listener when ``port`` speaks TLS: a bare connect and close there logs an OpenSSL error."""
         self.log = open(self.folder / "mosquitto.log", "ab")
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
@@ -65,11 +67,11 @@ class Mosquitto:
             if self.process.poll() is not None:
                 raise RuntimeError(f"mosquitto exited with {self.process.returncode}: {self.log_text()[-500:]}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection(("127.0.0.1", probe_port or self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"mosquitto not listening on {self.port} after 10 s")
+        raise RuntimeError(f"mosquitto not listening on {probe_port or self.port} after 10 s")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

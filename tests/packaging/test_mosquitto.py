@@ -163,7 +163,7 @@ def test_the_example_broker_config_serves_the_example_boxes_over_tls(tmp_path):
     assert sum(str(folder) in line for line in settings) == 6 and f"listener {tls_port}" in text and f"listener {plain_port}" in text
     user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")  # as the test's user (see broker.py)
     server.config.write_text(f"user {user}\n" + text)
-    server.start()
+    server.start(probe_port=plain_port)  # the TLS listener opens first; a bare probe there would log an error
     try:
         collector = Subscriber(plain_port, username="collector", password="pw-c")
         mqtt_config = config.transport.mqtt.model_copy(update={"host": "localhost", "port": tls_port,
