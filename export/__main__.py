@@ -1,10 +1,11 @@
 """``python -m export``: trained models to the files and model pack the edge loads.
 
     python -m export dfine CHECKPOINT_DIR -o engines/detector.onnx --pack engines/manifest.yaml --name detector
-    python -m export quality WEIGHTS.pt --variant s --range MIN MAX -o engines/quality.onnx --pack ... --name quality
+    python -m export quality runs/q/best.pt --range MIN MAX -o engines/quality.onnx --pack ... --name quality
     python -m export fp16 engines/detector.onnx -o engines/detector-fp16.onnx --holdout FRAMES/ --pack ... --name detector-fp16
     python -m export int8 engines/detector.onnx -o engines/detector-int8.onnx --calib FRAMES/ --holdout HELD/ ...
     python -m export report engines/detector.onnx engines/detector-int8.onnx --holdout HELD/
+    python -m export register edge/bundled/quality.onnx --pack edge/bundled/manifest.yaml --name quality --source runs/q
     python -m export engine detector-fp16-trt --source detector-fp16 --pack engines/manifest.yaml [--build]
     python -m export coco-from-benchmark BENCH_DIR --stride 10 --out data/train
     python -m export train-detector --data data/train --val data/val --out runs/dfine-n [--minutes 20] [--resume]
@@ -63,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     quality = commands.add_parser("quality", help="an EfficientNetV2 quality regressor state dict to ONNX")
     quality.add_argument("weights", nargs="?", type=Path, help="state_dict file (torch.save(model.state_dict()))")
     quality.add_argument("--random", action="store_true", help="random initialisation instead (smoke tests)")
-    quality.add_argument("--variant", choices=["tiny", "s", "m"], default="s")
+    quality.add_argument("--variant", choices=["b0", "tiny", "s", "m"], default="b0",
+                         help="b0 (the student train-quality makes, default), or torchvision's s / m")
     quality.add_argument("--range", nargs=2, type=float, metavar=("MIN", "MAX"), required=True,
                          help="raw scores mapped to 0 and 1 (e.g. the regressor's min/max on the training set)")
     quality.add_argument("--input-size", type=int, default=224)
@@ -130,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     _check_options(report, required=True)
     report.set_defaults(handler=_report)
 
+    register = commands.add_parser("register", help="list an ONNX file that already sits beside a model pack in it")
+    register.add_argument("model", type=Path, help="the ONNX file (in the pack's folder)")
+    register.add_argument("--source", help="where it came from (a run folder, a URL), kept as provenance")
+    register.add_argument("--pack", type=Path, required=True, help="the model pack manifest")
+    register.add_argument("--name", help="its name in the pack (default: the file's stem)")
+    register.set_defaults(handler=_register_file)
+
     engine = commands.add_parser("engine", help="declare a TensorRT engine in the pack (built on the box), or build it")
     engine.add_argument("name", help="the engine's name in the pack")
     engine.add_argument("--source", required=True, help="name of the ONNX entry it is built from")
@@ -186,6 +195,15 @@ def _register(args: argparse.Namespace, path: Path, role: str, provenance: dict[
     print(f"{args.pack}: {entry.name} ({entry.role}, {entry.precision}, sha256 {entry.sha256[:12]}…)")  # type: ignore[index]
 
 
+def _register_file(args: argparse.Namespace) -> int:
+    if not args.model.is_file():
+        raise FileNotFoundError(f"{args.model}: no such model file")
+    role = _role(args.model)
+    _register(args, args.model, role, {"exported_by": "export.register", "source": args.source or str(args.model),
+                                      **_versions()})
+    return 0
+
+
 def _versions() -> dict[str, str]:
     import onnxruntime
     import torch
@@ -215,12 +233,12 @@ def _dfine(args: argparse.Namespace) -> int:
 
 
 def _quality(args: argparse.Namespace) -> int:
-    from export.efficientnet import efficientnet_v2_regressor, load_regressor
     from export.quality import export_quality_regressor
+    from export.student import load_student, student_regressor
 
     if bool(args.weights) == bool(args.random):
         raise ValueError("give a weights file or --random, not both or neither")
-    model = load_regressor(args.weights, args.variant) if args.weights else efficientnet_v2_regressor(args.variant)
+    model = load_student(args.weights, args.variant) if args.weights else student_regressor(args.variant)
     low, high = args.range
     path = export_quality_regressor(model, args.output, low, high, args.input_size)
     print(f"{path}: EfficientNetV2-{args.variant} regressor, range [{low}, {high}] in metadata")

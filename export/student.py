@@ -12,6 +12,7 @@ the one-output head, a ~23 MB FP32 ONNX. ``tiny``, ``s`` and ``m`` are those of
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -52,6 +53,16 @@ def student_regressor(variant: str = "b0", dropout: float = 0.3, seed: int | Non
     if seed is not None:
         torch.manual_seed(seed)
     return efficientnet_v2_b0_regressor(dropout).eval()
+
+
+def load_student(weights: str | Path, variant: str = "b0") -> nn.Module:
+    """The student with trained weights: a ``state_dict`` file, or train-quality's ``best.pt`` ({"state_dict": ...})."""
+    model = student_regressor(variant, seed=None)
+    state = torch.load(str(weights), map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def parameter_count(model: nn.Module) -> int:

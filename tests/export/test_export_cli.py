@@ -44,6 +44,23 @@ def test_export_fp16_engine_declaration_and_listing(tmp_path, capsys) -> None:
     assert "ok" in listing[0] and "missing: not built yet" in listing[2]
 
 
+def test_register_lists_a_copied_file_and_refuses_one_outside_the_pack(tmp_path, capsys) -> None:
+    import hashlib
+
+    pack = tmp_path / "pack" / "manifest.yaml"
+    assert export(["quality", "--random", "--variant", "tiny", "--range", "0", "1", "-o", str(pack.parent / "q.onnx")]) == 0
+    assert export(["register", str(pack.parent / "q.onnx"), "--pack", str(pack), "--name", "quality", "--source", "runs/q"]) == 0
+    entry = ModelPack.load(pack).get("quality")
+    assert entry.role == "quality" and entry.file == "q.onnx" and entry.provenance["source"] == "runs/q"
+    assert entry.sha256 == hashlib.sha256((pack.parent / "q.onnx").read_bytes()).hexdigest()
+    assert entry.metadata  # the raw-score range the runtime reads
+    assert export(["quality", "--random", "--variant", "tiny", "--range", "0", "1", "-o", str(tmp_path / "elsewhere.onnx")]) == 0
+    capsys.readouterr()
+    assert export(["register", str(tmp_path / "elsewhere.onnx"), "--pack", str(pack)]) != 0
+    assert "must lie under the pack's folder" in capsys.readouterr().err
+    assert export(["register", str(tmp_path / "missing.onnx"), "--pack", str(pack)]) == 2
+
+
 def test_int8_with_calibration_folder_fails_on_a_missed_bound(tmp_path, capsys) -> None:
     folder = tmp_path / "models"
     calib = write_frames(tmp_path / "calib", block_frames(4, seed=1))

@@ -185,6 +185,17 @@ def test_cli_trains_and_reports_table_4(labels, tmp_path, capsys) -> None:
     entry = ModelPack.load(tmp_path / "manifest.yaml").get("quality")
     assert entry.role == "quality" and entry.metadata[VARIANT_KEY] == "efficientnetv2-tiny"
     assert entry.provenance["validation"] == report["validation"]
+    # best.pt re-exported by `export quality` gives the graph train-quality exported
+    low, high = entry.metadata[QUALITY_MIN_KEY], entry.metadata[QUALITY_MAX_KEY]
+    again = tmp_path / "again.onnx"
+    assert export(["quality", str(out / "best.pt"), "--variant", "tiny", "--range", low, high, "--input-size", str(SIZE),
+                   "-o", str(again)]) == 0
+    import onnxruntime as ort
+
+    feed = np.random.default_rng(0).normal(size=(2, 3, SIZE, SIZE)).astype(np.float32)
+    runs = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (out / "quality.onnx", again)]
+    first, second = (r.run(None, {r.get_inputs()[0].name: feed})[0] for r in runs)
+    np.testing.assert_allclose(first, second, atol=1e-5)
 
 
 def test_ocr_teacher_scores_a_sharp_crop_above_a_blurred_one(bench) -> None:
