@@ -42,7 +42,8 @@ from livebench.report import TABLES, Tables, in_clean_span, render, safe  # noqa
 from livebench.runner import NO_DETECTOR, ORACLE, REGRESSOR_NAME, Evaluator  # noqa: E402
 from livebench.similarity import EMBEDDERS, FieldSimilarity, create_embedder  # noqa: E402
 
-DETECTOR_LABEL = {NO_DETECTOR: "none (whole-frame fallback, the shipped default)", ORACLE: "oracle (truth boxes at confidence 1)"}
+DETECTOR_LABEL = {NO_DETECTOR: "none (whole-frame fallback)", ORACLE: "oracle (truth boxes at confidence 1)",
+                  "bundled:detector.onnx": "the shipped D-FINE-N (bundled:detector.onnx)"}
 
 
 def load_dataset(folder: Path) -> list[dict]:
@@ -208,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tables", type=parse_tables, default=list(TABLES), help="tables to produce (default 7,8,9,11,12)")
     ap.add_argument("--plots", action="store_true", help="a PNG per clip: frame score over time, chosen frame, thumbnail")
     ap.add_argument("--detector", action="append", default=None,
-                    help="none (whole-frame fallback, default), oracle (truth boxes), or a D-FINE ONNX; repeat to compare in one run")
+                    help="none (whole-frame fallback, default), oracle (truth boxes), bundled:detector.onnx (the shipped "
+                         "detector) or a D-FINE ONNX; repeat to compare in one run")
     ap.add_argument("--quality-model", type=parse_quality_model, action="append", default=[], dest="quality_models",
                     metavar="[NAME=]ONNX",
                     help="Strategy B quality regressor ONNX (enables its rows); repeat to compare several in one run, "

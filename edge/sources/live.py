@@ -32,6 +32,7 @@ from edge.types import AudioChunk, Frame
 __all__ = ["FileSource", "LiveSource", "Source", "SourceEvent", "open_source"]
 
 log = logging.getLogger(__name__)
+_REMIND_EVERY = 10  # consecutive failed attempts between two warnings about the same source
 
 _READ_ERRORS = (av.FFmpegError, OSError, ValueError)  # what opening or reading a stream raises in PyAV
 _HEALTHY_S = 10.0  # a connection that streamed this long resets the reconnect backoff
@@ -185,7 +186,10 @@ class LiveSource(Closing):
             failures += 1
             self._reconnects += 1
             reason = f"{connection.reason}; retry in {delay:.1f} s"
-            log.warning("%s", reason)
+            # a source that stays away would fill the journal: the first failure, then every tenth, as warnings
+            loud = failures == 1 or failures % _REMIND_EVERY == 0
+            log.log(logging.WARNING if loud else logging.DEBUG, "%s%s", reason,
+                    f" ({failures} failures in a row)" if failures > 1 else "")
             self._emit("stalled" if stalled else "reconnecting", reason, retry_in_s=delay)
             if self._closing.wait(delay):
                 return

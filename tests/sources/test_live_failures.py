@@ -3,6 +3,7 @@ behind, and a reader blocked past the watchdog (it is abandoned and can deliver 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -70,6 +71,20 @@ def test_no_server_retries_with_growing_delays() -> None:
         assert all(b > a for a, b in zip(gaps, gaps[1:])), gaps  # the attempts really do spread out
         assert all("ConnectionRefusedError" in reason and url in reason for state, reason, _, _ in log.events[1:])
         assert source.reconnects >= 4 and source.last_frame_age_s is None
+
+
+def test_a_source_that_stays_away_warns_on_the_first_and_every_tenth_failure(caplog) -> None:
+    url = f"rtsp://127.0.0.1:{free_port()}/live"
+    config = SourcesConfig(open_timeout_s=1, read_timeout_s=1, stall_s=2, reconnect_min_s=0.05, reconnect_max_s=0.05)
+    with caplog.at_level(logging.DEBUG, logger="edge.sources.live"), LiveSource(url, "rtsp", 5, config) as source:
+        source.start()
+        log = SourceLog(source)
+        log.read_until(lambda log: log.count("reconnecting") >= 12, 10, "twelve failed attempts")
+    failures = [r for r in caplog.records if "retry in" in r.getMessage()]
+    assert len(failures) >= 12 and all(url in r.getMessage() for r in failures)
+    warned = [r.getMessage() for r in failures if r.levelno == logging.WARNING]
+    assert len(warned) == 1 + (len(failures) // 10) and "in a row" not in warned[0]
+    assert "(10 failures in a row)" in warned[1]
 
 
 @needs_rtsp_server

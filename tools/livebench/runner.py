@@ -8,7 +8,7 @@ frame index, the product flags recomputed per detector); evidence and fusion are
 (``build_evidence``, ``create_fusion``). So a configuration's result equals what ``Pipeline.run`` gives
 with that configuration (a test checks it), at a fraction of the cost.
 
-Detector variants: ``none`` (the whole-frame fallback, the shipped default), a D-FINE ONNX path, or
+Detector variants: ``none`` (the whole-frame fallback), a D-FINE ONNX path (``bundled:detector.onnx``: the shipped one), or
 ``oracle``: the truth boxes at confidence 1, an upper bound that isolates selection from detection.
 
 Strategy B runs once per quality regressor given (e.g. regressors trained from different teachers), each
@@ -187,7 +187,9 @@ class Evaluator(Closing):
         data.setdefault("selection", {})["top_k"] = top_k
         if strategy == "B" and quality is not None:
             data["scoring"].setdefault("quality", {})["model"] = str(self.quality_models[quality])
-        if detector not in (None, NO_DETECTOR, ORACLE):
+        if detector in (NO_DETECTOR, ORACLE):  # no model runs (the bundled default would)
+            data.setdefault("detector", {})["model"] = None
+        elif detector is not None:
             data.setdefault("detector", {})["model"] = str(detector)
         return parse_config(data, "<evaluation>")
 
