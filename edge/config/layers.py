@@ -18,6 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from edge import bundled
 from edge.config.models import Config, ConfigPath
 from edge.errors import ConfigError
 
@@ -125,6 +126,8 @@ def _config_shape() -> Shape:
 
 
 def _absolute(value: str, base_dir: Path) -> str:
+    if bundled.is_bundled(value):  # bundled:NAME names a file of the package, not of the config's folder
+        return value
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else base_dir / path)
 

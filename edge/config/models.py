@@ -13,10 +13,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from edge import bundled
+
 
 def _relative_to_config(path: Path, info: ValidationInfo) -> Path:
     """Paths in a YAML file are relative to that file's folder, not the working directory."""
     base = (info.context or {}).get("base_dir")
+    if bundled.is_bundled(path):  # bundled:NAME, a file of the package (edge.bundled)
+        return path
     path = path.expanduser()
     return path if path.is_absolute() or base is None else Path(base) / path
 
@@ -99,9 +103,10 @@ class DetectorConfig(ModelConfig):
     section_key: ClassVar[str] = "detector"
 
     model: ConfigPath | None = Field(
-        None,
-        description="D-FINE ONNX file (official export contract). None: no detector, the whole-frame "
-        "fallback of paper §3.3 scores every frame and the evidence says so.",
+        default=bundled.DETECTOR,
+        description="D-FINE ONNX file (official export contract). Default: the D-FINE-N that ships in the "
+        "package (bundled:detector.onnx, 320 px). None: no detector, the whole-frame fallback of paper "
+        "§3.3 scores every frame and the evidence says so.",
     )
     input_size: int | None = Field(
         None, ge=32,
@@ -121,9 +126,10 @@ class QualityConfig(ModelConfig):
     section_key: ClassVar[str] = "scoring.quality"
 
     model: ConfigPath | None = Field(
-        None,
-        description="EfficientNetV2 quality regressor ONNX, its raw-score range in the file's metadata; "
-        "strategy B needs it, or runtime tensorrt.",
+        default=bundled.QUALITY,
+        description="EfficientNetV2 quality regressor ONNX, its raw-score range in the file's metadata. "
+        "Default: the EfficientNetV2-B0 that ships in the package (bundled:quality.onnx). Strategy B "
+        "needs one, or runtime tensorrt.",
     )
     input_size: int = Field(224, ge=32, description="Side of the square crops fed to the regressor.")
 

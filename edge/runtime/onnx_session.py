@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from edge import bundled
 from edge.config.models import ModelConfig
 from edge.errors import ModelError
 from edge.files import file_sha256
@@ -120,6 +121,7 @@ def open_onnxruntime(path: Path, providers: Sequence[str], threads: int, check: 
     The signature is checked before the session opens: a graph that breaks the model's contract
     is refused with that difference, not with whatever ONNX Runtime makes of it.
     """
+    path = bundled.resolve(path)
     graph = load_onnx(path)
     signature = ModelSignature(path, tuple(graph_inputs(graph)), tuple(graph_outputs(graph)), graph_metadata(graph))
     contract = check(signature)

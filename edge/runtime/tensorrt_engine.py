@@ -166,6 +166,9 @@ def open_from_config(
             if isinstance(error, ModelError):
                 raise
             raise ModelError(key, f"TensorRT engine '{section.engine}' failed to load: {error}") from error
-        source = section.model if section.model is not None else source_onnx(pack, section.engine)
+        # the section's own ONNX when the config names one, else the one the engine was built from (not the
+        # bundled default, which is only the default of runtime onnxruntime)
+        named = section.model is not None and "model" in section.model_fields_set
+        source = section.model if named else source_onnx(pack, section.engine)
         log.warning("%s; falling back to ONNX Runtime with %s", error, source)
         return open_onnxruntime(source, section.providers, threads, check)

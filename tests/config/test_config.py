@@ -1,6 +1,7 @@
 """Typed configuration: defaults, refusal of bad input with one-line errors, schema."""
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -54,7 +55,7 @@ def test_paths_are_relative_to_the_config_file(write_yaml, tmp_path):
         ("sampling:\n  fps: fast\n", 'sampling.fps = "fast": Input should be a valid number'),
         ("scoring:\n  w_d: 1.5\n", "scoring.w_d = 1.5: Input should be less than or equal to 1"),
         ("scoring:\n  w_d: 0.6\n", "w_d + w_s must equal 1"),
-        ("scoring:\n  strategy: B\n", "strategy B needs scoring.quality.model"),
+        ("scoring:\n  strategy: B\n  quality:\n    model: null\n", "strategy B needs scoring.quality.model"),
         ("scoring:\n  quality:\n    input_size: 8\n", "scoring.quality.input_size = 8: Input should be greater"),
         ("scoring:\n  quality:\n    runtime: tensorrt\n", "runtime tensorrt needs scoring.quality.engine"),
         ("detector:\n  runtime: tensorrt\n", "runtime tensorrt needs detector.engine"),
@@ -128,3 +129,14 @@ def test_quality_regressor_is_a_model_section(write_yaml, tmp_path):
     assert (quality.runtime, quality.input_size, quality.providers) == ("onnxruntime", 224, ["CPUExecutionProvider"])
     assert set(ScoringConfig.model_fields) == {"strategy", "w_d", "w_s", "w_q", "laplacian_norm", "quality"}
     assert set(ModelConfig.model_fields) <= set(QualityConfig.model_fields) & set(DetectorConfig.model_fields)
+
+
+def test_bundled_models_are_the_defaults_and_named_wherever_the_package_lives(write_yaml, tmp_path):
+    from edge import bundled
+
+    assert Config().detector.model == Path("bundled:detector.onnx") and Config().scoring.quality.model == bundled.QUALITY
+    cfg = load_config(write_yaml("scoring:\n  strategy: B\n  quality:\n    model: bundled:quality.onnx\n"))
+    assert cfg.scoring.quality.model == bundled.QUALITY  # not joined to the file's folder
+    assert bundled.resolve(cfg.scoring.quality.model) == bundled.FOLDER / "quality.onnx"
+    assert bundled.resolve(tmp_path / "x.onnx") == tmp_path / "x.onnx"
+    assert load_config(write_yaml("detector:\n  model: null\n")).detector.model is None

@@ -22,8 +22,9 @@ from edge.types import FusedText, Readings
 
 # Measured with tools/evidence_size.py --evidence-dir on `liveguard run samples/demo.mp4 --evidence`: 3166 bytes
 # before the compact forms, 2261 after (12 OCR lines, one keyframe, Whisper). The bound leaves ~10% for
-# model names, OCR and ASR versions that read a line more.
-DEMO_WIRE_BOUND = 2500
+# model names, OCR and ASR versions that read a line more. With the bundled detector (the default since
+# it ships) 2845: its model entry (name, sha256), the product box and an in_product flag on every OCR line.
+DEMO_WIRE_BOUND = 3100
 DEMO_PRODUCT_BOX = (130 / 540, 352 / 960, 412 / 540, 714 / 960)
 
 
@@ -93,7 +94,9 @@ def test_the_demo_evidence_is_compact_on_the_wire(defaults):
     evidence, _, before = defaults
     size, size_before = len(compact(evidence)), len(compact(before))
     assert size <= DEMO_WIRE_BOUND, f"the demo's evidence is {size} bytes on the wire"
-    assert size <= 0.8 * size_before, f"{size} bytes against {size_before} in the form written before"
+    # 2261 vs 3166 without a detector (-29 %); 2845 vs 3524 with the bundled one (-19 %: the flags and the
+    # detector's identity are in both forms)
+    assert size <= 0.85 * size_before, f"{size} bytes against {size_before} in the form written before"
     for line in evidence["ocr"]["lines"]:
         assert len(compact(line["box"])) <= len("[[999,999],[999,999],[999,999],[999,999]]")
 

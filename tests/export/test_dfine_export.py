@@ -69,8 +69,9 @@ def test_opset16_export_loads_and_matches_pytorch(model, opset16) -> None:
 
 
 def test_runtime_refuses_another_input_side(opset16) -> None:
+    """A configured side the graph does not fix is refused (unset, the graph's own side is fed)."""
     with pytest.raises(ModelError, match=r"dfine_opset16\.onnx: .*expected \[N,3,640,640\]"):
-        create_detector(DetectorConfig(model=opset16), threads=1)
+        create_detector(DetectorConfig(model=opset16, input_size=640), threads=1)
 
 
 def test_export_options_are_checked(model, tmp_path) -> None:

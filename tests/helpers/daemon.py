@@ -35,6 +35,7 @@ def serve_config(folder: Path, streams: list[dict[str, Any]], broker_port: int |
     config: dict[str, Any] = {
         "device": {"id": "box-1", "site": "lab"},
         "sampling": {"fps": 2.0},
+        "detector": {"model": None},
         "asr": {"backend": "none"},
         "windows": {"window_s": 3.0, "overlap_s": 0.0},
         "sources": {"open_timeout_s": 5.0, "read_timeout_s": 2.0, "stall_s": 4.0, "reconnect_min_s": 0.5,

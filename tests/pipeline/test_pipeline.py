@@ -4,6 +4,7 @@ rules of paper §3.3 seen through the evidence."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,20 @@ def test_defaults_recognise_the_demo_product(default_outcome: Any, truth: dict[s
     assert result["evidence_id"] == outcome.evidence["id"]
 
 
-def test_without_detector_the_evidence_says_whole_frame_fallback(default_outcome: Any) -> None:
+def test_defaults_run_the_bundled_detector_and_name_it(default_outcome: Any) -> None:
+    from edge import bundled
+
     evidence = default_outcome[0].evidence
+    assert evidence["selection"]["detector"] == "d-fine" and evidence["selection"]["whole_frame_fallback"] is False
+    model = evidence["models"]["detector"]
+    assert model["name"] == "detector.onnx" and model["precision"] == "fp32"
+    assert model["sha256"] == hashlib.sha256(bundled.resolve(bundled.DETECTOR).read_bytes()).hexdigest()
+    (keyframe,) = evidence["keyframes"]
+    assert keyframe["products"] and keyframe["score"]["whole_frame"] is False
+
+
+def test_without_detector_the_evidence_says_whole_frame_fallback(demo: Path) -> None:
+    evidence = Pipeline(make_config(detector={"model": None})).run(demo).evidence
     assert evidence["selection"]["detector"] == "none"
     assert evidence["selection"]["whole_frame_fallback"] is True
     (keyframe,) = evidence["keyframes"]

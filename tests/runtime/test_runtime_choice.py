@@ -44,7 +44,7 @@ def test_config_needs_an_engine_and_a_pack(tmp_path) -> None:
         base_dir=tmp_path,
     )
     assert config.models.pack == tmp_path / "engines/manifest.yaml"  # relative to the config file
-    assert config.scoring.quality.model is None  # strategy B is served by the engine
+    assert "model" not in config.scoring.quality.model_fields_set  # strategy B is served by the engine
 
 
 def test_foreign_engine_is_refused_with_how_to_rebuild(pack) -> None:

@@ -121,7 +121,8 @@ def test_oracle_boxes_find_the_product_more_often_than_the_last_frame(evaluation
 
 
 @needs_media_tools
-def test_evaluator_matches_pipeline_run(small_bench):
+@pytest.mark.parametrize("detector", ["none", "bundled:detector.onnx"])
+def test_evaluator_matches_pipeline_run(small_bench, detector):
     """A@1 and A@3 through the shared-work evaluator give what Pipeline.run gives: same keyframes, same result."""
     from livebench.runner import Evaluator
 
@@ -131,10 +132,11 @@ def test_evaluator_matches_pipeline_run(small_bench):
     folder, manifest = small_bench
     row = next(r for r in manifest["clips"] if r["has_audio"] and r["language"] == "en")
     truth = json.loads((folder / row["truth"]).read_text(encoding="utf-8"))
-    run = Evaluator({}, ["none"]).run_clip(folder / row["video"], truth)
+    run = Evaluator({}, [detector]).run_clip(folder / row["video"], truth)
+    model = {"model": None} if detector == "none" else {}  # the pipeline's default is the bundled detector
     for top_k in (1, 3):
         outcome = next(o for o in run.outcomes if o.variant == f"A@{top_k}")
-        expected = Pipeline(parse_config({"selection": {"top_k": top_k}})).run(folder / row["video"])
+        expected = Pipeline(parse_config({"detector": model, "selection": {"top_k": top_k}})).run(folder / row["video"])
         assert outcome.keyframes == [kf.frame.index for kf in expected.keyframes]
         for field in ("brand", "product_name", "category", "price", "key_attributes"):
             assert outcome.result[field] == expected.result[field], field
