@@ -193,3 +193,14 @@ def test_strategy_b_scores_with_the_quality_regressor(demo: Path, tmp_path: Path
     assert score["total"] == pytest.approx(0.7 * 0.8 + 0.3 * score["quality"], abs=1e-4)
     assert len({round(s.total, 6) for s in scores}) > 5  # the regressor tells frames apart
     assert outcome.evidence["models"]["quality"]["sha256"]
+
+
+def test_strategy_b_runs_the_bundled_quality_regressor_with_no_model_configured(demo: Path) -> None:
+    from edge import bundled
+
+    evidence = Pipeline(make_config(scoring={"strategy": "B"}, asr={"backend": "none"})).run(demo).evidence
+    model = evidence["models"]["quality"]
+    assert model["sha256"] == hashlib.sha256(bundled.resolve(bundled.QUALITY).read_bytes()).hexdigest()
+    (keyframe,) = evidence["keyframes"]
+    assert keyframe["score"]["quality"] is not None and 0.0 <= keyframe["score"]["quality"] <= 1.0
+    assert keyframe["products"]  # Q(crop) of the bundled detector's box
