@@ -14,6 +14,7 @@ import torch
 
 from export.coco import CocoData, coco_metrics, detections_to_coco
 
+
 @torch.no_grad()
 def evaluate_detector(model: torch.nn.Module, data: CocoData, size: int, device: torch.device | None = None,
                       batch: int = 8, max_detections: int = 100) -> dict[str, float]:

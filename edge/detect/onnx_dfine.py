@@ -25,7 +25,6 @@ from edge.runtime import (
 )
 from edge.types import Detections, ModelInfo
 
-
 OFFICIAL_INPUT_SIDE = 640
 
 

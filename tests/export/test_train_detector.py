@@ -25,8 +25,7 @@ from edge.runtime import preprocess_frames
 from export.__main__ import main
 from export.augment import AugmentOptions, augment
 from export.coco import coco_from_benchmark, coco_metrics, load_coco
-from export.dfine import INPUT_SIZE_KEY
-from export.dfine import DFineWithPostprocess, load_dfine
+from export.dfine import INPUT_SIZE_KEY, DFineWithPostprocess, load_dfine
 from export.train_detector import Recipe, Trainer
 
 SIZE = 96
