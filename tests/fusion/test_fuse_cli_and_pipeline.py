@@ -114,7 +114,7 @@ def test_pipeline_vl_hook_puts_the_reading_in_the_evidence(tmp_path, monkeypatch
     with ChatServer(steps) as server:
         fusion = {"mode": "direct", "vl": {"enabled": True},
                   "cloud": {"base_url": server.base_url, "api_key_env": "LIVEGUARD_CLI_KEY", "retry": {"max_attempts": 1}}}
-        config = Config.model_validate({"asr": {"backend": "none"}, "fusion": fusion})
+        config = Config.model_validate({"asr": {"backend": "none"}, "detector": {"model": None}, "fusion": fusion})
         outcome = Pipeline(config).run(clip)
     evidence, result = outcome.evidence, outcome.result
     assert schema_problem(evidence, EVIDENCE_SCHEMA) is None and schema_problem(result, RESULT_SCHEMA) is None

@@ -91,10 +91,10 @@ def test_rtsp_and_rtmp_sources_that_vanish_for_15_s_are_reconnected_while_the_ot
     last = stats[-1]["streams"]
     for stream in ("cam-rtsp", "cam-rtmp"):
         assert last[stream]["reconnects"] >= 1
-        assert last[stream]["state"] == "streaming"
-    seen = {(stream, state["state"]) for doc in stats for stream, state in doc["streams"].items()}
-    for stream in ("cam-rtsp", "cam-rtmp"):  # the stats topic showed each source away, then back
-        assert {(stream, "reconnecting"), (stream, "stalled")} & seen, sorted(seen)
+        # the stats topic showed each source away, then back (a live source may drop again later: not checked)
+        states = [doc["streams"][stream]["state"] for doc in stats if stream in doc["streams"]]
+        away = next((i for i, state in enumerate(states) if state in ("reconnecting", "stalled")), None)
+        assert away is not None and "streaming" in states[away:], (stream, states)
     assert 'stream="cam-rtsp"' in metrics and 'stream="cam-rtmp"' in metrics
 
 
