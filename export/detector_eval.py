@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from export.augment import box_iou
 from export.coco import CocoData, coco_metrics, detections_to_coco
 
 
@@ -67,19 +68,11 @@ def evaluate_onnx(path: str | Path, data: CocoData, batch: int = 4, threads: int
                     if len(found_boxes) and found_boxes.confidence.max() >= 0.5:
                         found += 1
                         top = found_boxes.xyxy[int(found_boxes.confidence.argmax())]
-                        ious.append(float(_iou(sample.boxes, top).max()))
+                        ious.append(float(box_iou(sample.boxes, top).max()))
     finally:
         detector.close()
     return {**coco_metrics(data.document, rows), "frames": len(data.samples), "frames_with_product": boxed,
             "top_box_over_0.5": found, "median_top_iou": round(float(np.median(ious)), 4) if ious else None}
-
-
-def _iou(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
-    x1, y1 = np.maximum(boxes[:, 0], box[0]), np.maximum(boxes[:, 1], box[1])
-    x2, y2 = np.minimum(boxes[:, 2], box[2]), np.minimum(boxes[:, 3], box[3])
-    inter = (x2 - x1).clip(0) * (y2 - y1).clip(0)
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / (areas + (box[2] - box[0]) * (box[3] - box[1]) - inter)
 
 
 def export_detector(checkpoint: str | Path, path: str | Path, size: int, probe: np.ndarray) -> Path:

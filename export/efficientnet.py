@@ -48,7 +48,11 @@ def efficientnet_v2_regressor(variant: str = "s", dropout: float = 0.2, seed: in
 
 def load_regressor(weights: str | Path, variant: str = "s") -> nn.Module:
     """The regressor with trained weights from a ``state_dict`` file (``torch.save(model.state_dict())``)."""
-    model = efficientnet_v2_regressor(variant, seed=None)
+    return load_weights(efficientnet_v2_regressor(variant, seed=None), weights)
+
+
+def load_weights(model: nn.Module, weights: str | Path) -> nn.Module:
+    """``model`` with the weights of a ``state_dict`` file (or a checkpoint holding one as "state_dict"), in eval."""
     state = torch.load(str(weights), map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]

@@ -19,7 +19,7 @@ from torch import nn
 from torchvision.models.efficientnet import EfficientNet, FusedMBConvConfig, MBConvConfig
 
 from export.efficientnet import VARIANTS as _EFFICIENTNET_VARIANTS
-from export.efficientnet import efficientnet_v2_regressor
+from export.efficientnet import efficientnet_v2_regressor, load_weights
 
 STUDENT_VARIANTS = ("b0", *_EFFICIENTNET_VARIANTS)
 DESCRIPTIONS = {
@@ -57,12 +57,7 @@ def student_regressor(variant: str = "b0", dropout: float = 0.3, seed: int | Non
 
 def load_student(weights: str | Path, variant: str = "b0") -> nn.Module:
     """The student with trained weights: a ``state_dict`` file, or train-quality's ``best.pt`` ({"state_dict": ...})."""
-    model = student_regressor(variant, seed=None)
-    state = torch.load(str(weights), map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "state_dict" in state:
-        state = state["state_dict"]
-    model.load_state_dict(state)
-    return model.eval()
+    return load_weights(student_regressor(variant, seed=None), weights)
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from edge.config.models import DetectorConfig
-from edge.detect.onnx_dfine import DFineDetector, check_detector_signature
+from edge.detect.onnx_dfine import DFineDetector, check_detector_signature, input_side
 from edge.runtime import open_model
 from edge.types import Detections, ModelInfo
 
@@ -43,6 +43,5 @@ def create_detector(config: DetectorConfig, threads: int, pack: Path | None = No
         config, "detector", lambda signature: check_detector_signature(signature, config.input_size),
         threads=threads, pack=pack,
     )
-    images = opened.contract
-    side = images.shape[2] if images.shape and isinstance(images.shape[2], int) else None
-    return DFineDetector(config, opened.runner, opened.model, images.dtype, config.input_size or side)
+    side = input_side(opened.signature, config.input_size)
+    return DFineDetector(config, opened.runner, opened.model, opened.contract.dtype, side)

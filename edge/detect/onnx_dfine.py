@@ -51,9 +51,9 @@ class DFineDetector:
     """
 
     def __init__(self, config: DetectorConfig, runner: Runner, model: ModelInfo, input_dtype: str = "float32",
-                 input_size: int | None = None) -> None:
+                 input_size: int = OFFICIAL_INPUT_SIDE) -> None:
         self.config = config
-        self.input_size = input_size or config.input_size or OFFICIAL_INPUT_SIDE
+        self.input_size = input_size
         self.model = model
         self._runner = runner
         self._input_dtype = np.dtype(input_dtype)
