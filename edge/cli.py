@@ -50,10 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
 
-    fuse = commands.add_parser("fuse", help="re-fuse saved evidence JSON (replays, prompt changes, audits); one result JSON line per input")
-    fuse.add_argument("evidence", nargs="+", metavar="EVIDENCE.json", help="liveguard.evidence/1 files (as written by run --evidence)")
-    _config_option(fuse, "YAML configuration (its fusion section is used); repeat to layer files")
+    fuse = commands.add_parser("fuse", help="re-fuse saved evidence JSON (replays, prompt changes, audits); one result JSON line "
+                               "per input; with --serve, the centre's fusion worker for boxes in fusion mode central")
+    fuse.add_argument("evidence", nargs="*", metavar="EVIDENCE.json", help="liveguard.evidence/1 files (as written by run --evidence)")
+    _config_option(fuse, "YAML configuration (its fusion section; with --serve also centre.mqtt and centre.worker); repeat to layer files")
     fuse.add_argument("--mode", choices=["direct", "local"], help="fusion mode (overrides config)")
+    fuse.add_argument("--serve", action="store_true", help="fuse the fleet's evidence from the broker (shared subscription) and "
+                      "publish each result to its box's result topic, until SIGTERM")
+    fuse.add_argument("--client-id", metavar="ID", help="with --serve: MQTT client id, one per worker (its persistent session)")
     fuse.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     fuse.set_defaults(handler=_fuse)
 
@@ -61,6 +65,29 @@ def _parser() -> argparse.ArgumentParser:
     _config_option(serve, "YAML configuration layers (defaults, site, device), reread on SIGHUP")
     serve.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
+
+    collect = commands.add_parser("collect", help="the centre's collector: store the fleet's results, evidence, status and stats "
+                                  "from the broker in SQLite or PostgreSQL, until SIGTERM")
+    _config_option(collect, "YAML configuration (its centre section); repeat to layer files")
+    collect.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    collect.add_argument("--client-id", metavar="ID", help="MQTT client id, one per collector (its persistent session)")
+    collect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    collect.set_defaults(handler=_collect)
+
+    results = commands.add_parser("results", help="list or export the stored results, newest first, with their evidence")
+    _config_option(results, "YAML configuration (its centre.store); repeat to layer files")
+    results.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    for name, text in (("site", "site id"), ("device", "device id"), ("stream", "stream (its topic level)"),
+                       ("engine", "fusion engine (local-rules, qwen-plus, ...)")):
+        results.add_argument(f"--{name}", help=f"only this {text}")
+    results.add_argument("--since", metavar="TIME", help="received at or after TIME (ISO 8601, e.g. 2026-12-01T08:00Z)")
+    results.add_argument("--until", metavar="TIME", help="received before TIME (ISO 8601)")
+    results.add_argument("--text", help="brand or product name contains TEXT (any case)")
+    results.add_argument("--limit", type=int, metavar="N", help="at most N results")
+    results.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="JSON lines with evidence (default) or CSV")
+    results.add_argument("--no-evidence", action="store_true", help="jsonl: leave each result's evidence out")
+    results.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    results.set_defaults(handler=_results)
 
     config = commands.add_parser("config", help="check configuration files (layered) or print the JSON Schema")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -249,11 +276,87 @@ def _fuse(args: argparse.Namespace) -> int:
     from edge.config import load_config
     from edge.fusion import create_fusion
 
-    fusion_config = load_config(args.config).fusion
+    config = load_config(args.config)
+    fusion_config = config.fusion
     if args.mode:
         fusion_config = fusion_config.model_copy(update={"mode": args.mode})
+    if args.serve and args.evidence:
+        raise ConfigError("fuse --serve", "takes its evidence from the broker, not from files")
+    if not args.serve and not args.evidence:
+        raise ConfigError("fuse", "give EVIDENCE.json files, or --serve to fuse the fleet's evidence from the broker")
+    if args.serve and fusion_config.mode == "central":
+        raise ConfigError("fusion.mode", "central is the boxes' mode; the worker fuses: give it direct (the cloud, with the "
+                          "local rules as fallback) or local (--mode)")
     with create_fusion(fusion_config) as fuse:
+        if args.serve:
+            return _serve_worker(config, fuse, args.client_id, args.debug)
         return _each_input(args.evidence, lambda path: _fuse_one(fuse, path), args.debug)
+
+
+def _serve_worker(config: Any, fuse: Any, client_id: str | None, debug: bool) -> int:
+    from edge.centre.run import run_until_stopped
+    from edge.centre.worker import FusionWorker
+
+    if not debug:
+        logging.getLogger("liveguard").setLevel(logging.INFO)
+    worker = FusionWorker(config, fuse, client_id)
+    return run_until_stopped(worker, "fuse", lambda: worker.totals)
+
+
+def _centre_store(args: argparse.Namespace) -> Any:
+    from edge.centre.store import open_store
+    from edge.config import load_config
+
+    store = load_config(args.config).centre.store
+    if args.store:
+        from edge.config.models import StoreConfig
+
+        try:
+            store = StoreConfig(**{**store.model_dump(), "url": args.store})
+        except ValueError as exc:
+            raise ConfigError("--store", str(exc).splitlines()[-1].strip()) from None
+    return open_store(store)
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from edge.centre.collector import Collector
+    from edge.centre.run import run_until_stopped
+    from edge.config import load_config
+
+    if not args.debug:
+        logging.getLogger("liveguard").setLevel(logging.INFO)
+    centre = load_config(args.config).centre
+    with _centre_store(args) as store:
+        collector = Collector(centre, store, args.client_id)
+        return run_until_stopped(collector, "collect", lambda: collector.totals)
+
+
+def _results(args: argparse.Namespace) -> int:
+    from edge.centre.export import write_csv, write_jsonl
+    from edge.centre.store import ResultQuery
+
+    query = ResultQuery(site=args.site, device=args.device, stream=args.stream, engine=args.engine, text=args.text,
+                        since=_instant(args.since, "--since"), until=_instant(args.until, "--until"), limit=args.limit)
+    with _centre_store(args) as store:
+        rows = store.results(query)
+        if args.format == "csv":
+            write_csv(rows, sys.stdout)
+        else:
+            write_jsonl(rows, sys.stdout, with_evidence=not args.no_evidence)
+    return 0
+
+
+def _instant(text: str | None, option: str) -> float | None:
+    """An ISO 8601 time (UTC when it names no zone) as epoch seconds."""
+    if text is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(option, f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T08:00:00Z)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ RANK = {
     # the stages, in the order data flows through them
     "sources": 10, "detect": 11, "score": 12, "select": 13, "ocr": 14, "asr": 14, "evidence": 15, "fusion": 16,
     # assembly and the programs on top
-    "window": 20, "pipeline": 21, "service": 22, "transport": 22, "cli": 30,
+    "window": 20, "pipeline": 21, "service": 22, "transport": 22, "centre": 25, "cli": 30,
 }
 
 

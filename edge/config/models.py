@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from edge import bundled
 
@@ -327,13 +327,17 @@ class OutboxConfig(Section):
     )
 
 
-class MqttConfig(Section):
-    """The MQTT v5 broker documents go to (DESIGN.md topic layout, QoS 1)."""
+class BrokerConfig(Section):
+    """How one MQTT v5 client reaches the broker: address, credentials, TLS, flow control, reconnects.
 
-    enabled: bool = Field(False, description="Publish evidence and results from the outbox to this broker.")
+    The box's publisher (``transport.mqtt``) and the centre's collector and fusion worker
+    (``centre.mqtt``) connect the same way.
+    """
+
     host: str = Field("127.0.0.1", min_length=1, description="Broker host name or address.")
     port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 for TLS by convention).")
-    client_id: str | None = Field(None, min_length=1, description="MQTT client id; None: liveguard-<site>-<device>.")
+    client_id: str | None = Field(None, min_length=1, description="MQTT client id; None: liveguard-<site>-<device> on a box, "
+                                  "liveguard-<role>-<host name> at the centre.")
     keepalive_s: int = Field(30, ge=5, le=3600, description="Keep-alive interval; a silent broker is noticed after 1.5 times it.")
     topic_prefix: str = Field("liveguard", min_length=1, pattern=r"^[^#+$/][^#+]*$", description="First level of every topic.")
     username: str | None = Field(None, min_length=1, description="User name; the password comes from password_env or password_file.")
@@ -352,10 +356,20 @@ class MqttConfig(Section):
     _no_plain_password = model_validator(mode="before")(lambda data: _refuse_plain_secret(data, "password"))
 
     @model_validator(mode="after")
-    def _tls_pair(self) -> MqttConfig:
+    def _tls_pair(self) -> BrokerConfig:
         if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("transport.mqtt: cert_file and key_file go together (TLS client authentication)")
+            raise ValueError(f"{self.section_name}: cert_file and key_file go together (TLS client authentication)")
         return self
+
+    section_name: ClassVar[str] = "centre.mqtt"
+
+
+class MqttConfig(BrokerConfig):
+    """The MQTT v5 broker documents go to (DESIGN.md topic layout, QoS 1)."""
+
+    enabled: bool = Field(False, description="Publish evidence and results from the outbox to this broker.")
+
+    section_name: ClassVar[str] = "transport.mqtt"
 
 
 class HttpsSinkConfig(Section):
@@ -469,6 +483,89 @@ class ServiceConfig(Section):
     health: HealthConfig = HealthConfig()
 
 
+_STORE_URL = re.compile(r"^(sqlite:///.+|postgres(ql)?://[^\s]+)$")
+
+
+class StoreConfig(Section):
+    """Where the centre keeps what boxes publish: a SQLite file (one host) or PostgreSQL (a fleet)."""
+
+    url: str = Field(
+        "sqlite:////var/lib/liveguard/centre.sqlite",
+        description="sqlite:///RELATIVE/PATH or sqlite:////ABSOLUTE/PATH, or postgresql://USER@HOST[:PORT]/DB[?sslmode=...]. "
+        "No password in the URL: use password_env or password_file (or libpq's PGPASSFILE).",
+    )
+    password_env: str | None = Field(None, min_length=1, description="Environment variable holding the PostgreSQL password.")
+    password_file: ConfigPath | None = Field(None, description="File holding the PostgreSQL password (e.g. a systemd credential).")
+    connect_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds to reach the database.")
+
+    _no_plain_password = model_validator(mode="before")(lambda data: _refuse_plain_secret(data, "password"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_password_in_url(cls, data: object) -> object:
+        url = data.get("url") if isinstance(data, dict) else None
+        if isinstance(url, str) and _URL_PASSWORD.match(url):
+            data["url"] = _URL_PASSWORD.sub(r"\1***@", url)  # type: ignore[index]
+            raise ValueError("a password in the url is refused (secrets never live in YAML): use password_env or password_file")
+        return data
+
+    @field_validator("url")
+    @classmethod
+    def _sqlite_relative_to_config(cls, url: str, info: ValidationInfo) -> str:
+        """A relative SQLite path is relative to the YAML file's folder, like every path of the config."""
+        base = (info.context or {}).get("base_dir")
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and base is not None:
+            return "sqlite:///" + str(Path(base).resolve() / url.removeprefix("sqlite:///"))
+        return url
+
+    @model_validator(mode="after")
+    def _known_scheme(self) -> StoreConfig:
+        if not _STORE_URL.match(self.url):
+            raise ValueError(f"centre.store.url {self.url!r}: expected sqlite:///PATH or postgresql://USER@HOST/DB")
+        return self
+
+
+class CollectorConfig(Section):
+    """`liveguard collect`: a shared subscription with a persistent session, stored in batches."""
+
+    group: str = Field("collectors", pattern=r"^[^/#+$\s]+$", description="Shared subscription group ($share/<group>/...); "
+                       "collectors of one group split the messages.")
+    kinds: list[Literal["result", "evidence", "status", "stats"]] = Field(
+        ["result", "evidence", "status", "stats"], min_length=1, description="Which documents to subscribe to and store."
+    )
+    session_expiry_s: int = Field(
+        7 * 24 * 3600, ge=60, description="How long the broker keeps this collector's session (and queues for it) while it is away.",
+    )
+    batch_max: int = Field(200, ge=1, le=10000, description="Messages committed in one transaction at most.")
+    batch_ms: int = Field(100, ge=0, le=60000, description="Milliseconds a batch waits for more messages before it is committed.")
+    receive_maximum: int = Field(
+        500, ge=1, le=65535, description="Messages the broker may send before this collector acknowledged them (MQTT v5 Receive Maximum).",
+    )
+    max_payload_kb: int = Field(1024, ge=1, description="A larger message is rejected (counted, kept in the rejects table) unparsed.")
+    keep_reject_kb: int = Field(16, ge=0, le=1024, description="Bytes of a rejected payload kept (with its size and sha256).")
+
+
+class WorkerConfig(Section):
+    """`liveguard fuse --serve`: the central fusion worker for boxes whose ``fusion.mode`` is central."""
+
+    group: str = Field("fusion", pattern=r"^[^/#+$\s]+$", description="Shared subscription group of the workers.")
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=60, description="How long the broker keeps this worker's session while it is away.")
+    receive_maximum: int = Field(
+        4, ge=1, le=1000, description="Evidence the broker may hand this worker unacknowledged (fusion is slow: keep it small).",
+    )
+    outbox: OutboxConfig = OutboxConfig(path=Path("/var/lib/liveguard/fusion-outbox.sqlite"))
+    max_payload_kb: int = Field(1024, ge=1, description="Larger evidence is refused unparsed (logged, counted).")
+
+
+class CentreConfig(Section):
+    """The monitoring centre's programs: the collector, the fusion worker and the queries over their store."""
+
+    mqtt: BrokerConfig = BrokerConfig()
+    store: StoreConfig = StoreConfig()
+    collector: CollectorConfig = CollectorConfig()
+    worker: WorkerConfig = WorkerConfig()
+
+
 class RuntimeConfig(Section):
     threads: int = Field(2, ge=1, le=64, description="Intra-op threads for each model (ONNX Runtime, OCR, ASR).")
     queue_frames: int = Field(8, ge=1, le=256, description="Decoded frames buffered ahead of the detector.")
@@ -491,6 +588,7 @@ class Config(Section):
     sources: SourcesConfig = SourcesConfig()
     windows: WindowsConfig = WindowsConfig()
     service: ServiceConfig = ServiceConfig()
+    centre: CentreConfig = CentreConfig()
     streams: list[StreamConfig] = Field(default_factory=list, description="Streams `liveguard serve` watches.")
 
     @model_validator(mode="after")

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from edge.service.snapshot import DaemonSnapshot, StreamSnapshot
+from edge.transport.wire import STATS_SCHEMA
 
-STATS_SCHEMA = "liveguard.stats/1"
 REASON_CHARS = 200
 # user:password@ inside any URL of a reason (an FFmpeg error may quote the URL it opened)
 _URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/@\s:]*):[^/@\s]*@", re.IGNORECASE)

@@ -10,6 +10,7 @@ from typing import Any
 
 from edge.transport.outbox import Outbox
 from edge.transport.topics import Topics
+from edge.transport.wire import STATUS_SCHEMA
 from edge.types import ModelInfo
 
 _NOT_A_LEVEL = re.compile(r"[/#+$\s]+")
@@ -28,7 +29,7 @@ def compact(document: Mapping[str, Any]) -> bytes:
 def birth_document(version: str, config_hash: str, models: Mapping[str, ModelInfo | None]) -> bytes:
     """The retained status a box publishes on every connect: what runs there, and how it is configured."""
     identities = {role: asdict(info) if info is not None else None for role, info in models.items()}
-    return compact({"state": "online", "version": version, "config_hash": config_hash, "models": identities})
+    return compact({"schema": STATUS_SCHEMA, "state": "online", "version": version, "config_hash": config_hash, "models": identities})
 
 
 def enqueue_window(

@@ -22,10 +22,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.config.models import MqttConfig
+from edge.config.models import BrokerConfig
 from edge.config.secrets import read_secret
 from edge.transport.outbox import Message, Outbox
 from edge.transport.topics import Topics
+from edge.transport.wire import OFFLINE, ONLINE
 
 log = logging.getLogger("liveguard.mqtt")
 
@@ -40,15 +41,16 @@ class MqttPublisher:
     """Sends ``outbox`` to the broker of ``config``; :meth:`start` connects, :meth:`close` stops.
 
     ``birth`` is the retained status document published on every connect (versions, models, config
-    hash); the last will replaces it with ``{"state": "offline"}``.
+    hash); the last will replaces it with :data:`OFFLINE`. None: no status at all (a central fusion
+    worker, whose ACL allows it to write results only).
     """
 
     def __init__(
         self,
-        config: MqttConfig,
+        config: BrokerConfig,
         outbox: Outbox,
         topics: Topics,
-        birth: Callable[[], bytes] = lambda: b'{"state": "online"}',
+        birth: Callable[[], bytes] | None = lambda: ONLINE,
     ) -> None:
         self.config = config
         self.outbox = outbox
@@ -130,8 +132,8 @@ class MqttPublisher:
             self._lock.wait_for(lambda: not self._inflight or not self._connected, timeout)
         offline = Properties(PacketTypes.PUBLISH)
         offline.ContentType = CONTENT_TYPE
-        if self._connected:
-            self._client.publish(self.topics.status, b'{"state": "offline"}', qos=1, retain=True, properties=offline)
+        if self._connected and self._birth is not None:
+            self._client.publish(self.topics.status, OFFLINE, qos=1, retain=True, properties=offline)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -142,19 +144,11 @@ class MqttPublisher:
         self.close()
 
     def _make_client(self) -> mqtt.Client:
-        cfg = self.config
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
-        client.reconnect_delay_set(int(max(1, cfg.reconnect_min_s)), int(max(cfg.reconnect_min_s, cfg.reconnect_max_s)))
-        client.max_inflight_messages_set(cfg.max_inflight)
-        password = read_secret("transport.mqtt.password", cfg.password_file, cfg.password_env)
-        if cfg.username is not None or password is not None:
-            client.username_pw_set(cfg.username, password.get_secret_value() if password else None)
-        if cfg.ca_file is not None:
-            client.tls_set(ca_certs=str(cfg.ca_file), certfile=str(cfg.cert_file) if cfg.cert_file else None,
-                           keyfile=str(cfg.key_file) if cfg.key_file else None, cert_reqs=ssl.CERT_REQUIRED)
-        will = Properties(PacketTypes.WILLMESSAGE)
-        will.ContentType = CONTENT_TYPE
-        client.will_set(self.topics.status, b'{"state": "offline"}', qos=1, retain=True, properties=will)
+        client = make_client(self.config, self.client_id, "transport.mqtt")
+        if self._birth is not None:
+            will = Properties(PacketTypes.WILLMESSAGE)
+            will.ContentType = CONTENT_TYPE
+            client.will_set(self.topics.status, OFFLINE, qos=1, retain=True, properties=will)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -169,7 +163,8 @@ class MqttPublisher:
         status.ContentType = CONTENT_TYPE
         with self._lock:
             self._max_packet = int(limit) if limit else None
-        self._claim(client.publish(self.topics.status, self._birth(), qos=1, retain=True, properties=status).mid, None)
+        if self._birth is not None:
+            self._claim(client.publish(self.topics.status, self._birth(), qos=1, retain=True, properties=status).mid, None)
         with self._lock:
             self._connected = True
             self._lock.notify_all()
@@ -253,3 +248,18 @@ class MqttPublisher:
             self._last_handed = max(self._last_handed, message.seq)
         self._claim(info.mid, message.seq)  # rc NO_CONN: paho queued it and sends it on reconnect
         return True
+
+
+def make_client(config: BrokerConfig, client_id: str, section: str) -> mqtt.Client:
+    """A paho MQTT v5 client for ``config``: reconnect back-off, flow control, credentials and TLS set;
+    callbacks and the will are the caller's. ``section`` names the config key in secret errors."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.reconnect_delay_set(int(max(1, config.reconnect_min_s)), int(max(config.reconnect_min_s, config.reconnect_max_s)))
+    client.max_inflight_messages_set(config.max_inflight)
+    password = read_secret(f"{section}.password", config.password_file, config.password_env)
+    if config.username is not None or password is not None:
+        client.username_pw_set(config.username, password.get_secret_value() if password else None)
+    if config.ca_file is not None:
+        client.tls_set(ca_certs=str(config.ca_file), certfile=str(config.cert_file) if config.cert_file else None,
+                       keyfile=str(config.key_file) if config.key_file else None, cert_reqs=ssl.CERT_REQUIRED)
+    return client

@@ -25,7 +25,7 @@ from edge.errors import TransportError
 
 log = logging.getLogger("liveguard.outbox")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the seen table (put_once)
 EXPIRY_PERIOD_S = 1.0  # the age bound is applied at most this often, not on every read
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS parked (
     reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seen (doc_id TEXT PRIMARY KEY, created REAL NOT NULL);
 """
 
 
@@ -114,6 +115,38 @@ class Outbox(Closing):
             ).lastrowid
             self._enforce_bounds()
         return int(seq)
+
+    def put_once(self, topic: str, payload: bytes, doc_id: str, schema: str) -> int | None:
+        """Like :meth:`put`, unless a document with ``doc_id`` was put this way within ``max_age_s``: then None.
+
+        The id is remembered in the same transaction as the row, so a producer that crashed after
+        committing and is handed the same input again (a redelivered MQTT message) adds nothing.
+        """
+        with self._lock, self._transaction():
+            if not self._db.execute("INSERT OR IGNORE INTO seen (doc_id, created) VALUES (?, ?)", (doc_id, self._clock())).rowcount:
+                return None
+            seq = self._db.execute(
+                "INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
+                (topic, payload, doc_id, schema, self._clock()),
+            ).lastrowid
+            self._enforce_bounds()
+        return int(seq)
+
+    def was_put(self, doc_id: str) -> bool:
+        """True when :meth:`put_once` took a document with ``doc_id`` within ``max_age_s``."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM seen WHERE doc_id = ?", (doc_id,)).fetchone() is not None
+
+    def keep_aside(self, topic: str, payload: bytes, doc_id: str, schema: str, reason: str) -> None:
+        """Keep a document that will never be sent (input that could not be processed) in ``parked``, with why."""
+        now = self._clock()
+        with self._lock, self._transaction():  # in and out of messages in one transaction: no sender ever sees it
+            seq = self._db.execute("INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
+                                   (topic, payload, doc_id, schema, now)).lastrowid
+            self._db.execute("INSERT INTO parked SELECT seq, topic, payload, doc_id, schema, created, ?, ? FROM messages WHERE seq = ?",
+                             (now, reason, seq))
+            self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+        log.warning("outbox: kept aside %s (%s): %s", doc_id, topic, reason)
 
     def pending(self, limit: int, after: int = 0) -> list[Message]:
         """Up to ``limit`` messages with a sequence number above ``after``, oldest first."""
@@ -192,6 +225,7 @@ class Outbox(Closing):
         cutoff = now - self.max_age_s
         with self._transaction():
             gone = self._db.execute("DELETE FROM messages WHERE created < ?", (cutoff,)).rowcount
+            self._db.execute("DELETE FROM seen WHERE created < ?", (cutoff,))
             if gone:
                 self._count("dropped:max_age", gone)
                 log.warning("outbox: dropped %d message(s) older than %.0f s", gone, self.max_age_s)
