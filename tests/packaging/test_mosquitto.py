@@ -1,19 +1,16 @@
-"""configs/mosquitto/ against a real mosquitto: the ACL confines each box to its own topics; the example
-broker config starts as shipped (paths and ports moved) and serves the example boxes over TLS."""
+"""configs/mosquitto/ against a real mosquitto: the ACL confines each box to its own topics and each
+centre service to its role (collectors read through a shared subscription and write nothing; the fusion
+worker reads evidence and writes results only); the example broker config starts as shipped (paths and
+ports moved) and serves the example boxes over TLS. Client certificates: test_mosquitto_tls.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import subprocess
-import threading
 import time
-from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from broker import Mosquitto, Subscriber, free_port, needs_mosquitto
+from broker import Mosquitto, Subscriber, needs_mosquitto
+from mqtt_auth import NOT_AUTHORIZED, Client, example_broker, make_ca, make_certificates
 from workspace import CONFIGS
 
 from edge.config import load_config
@@ -23,61 +20,6 @@ pytestmark = needs_mosquitto
 
 ACL = (CONFIGS / "mosquitto/liveguard.acl").read_text(encoding="utf-8")
 USERS = {"cam-a": "pw-a", "cam-b": "pw-b", "collector": "pw-c", "fusion": "pw-f", "operator": "pw-o"}
-NOT_AUTHORIZED = 0x87
-
-
-class Client:
-    """A paho MQTT v5 client that waits for each PUBACK and SUBACK and keeps what it receives."""
-
-    count = 0
-
-    def __init__(self, port: int, user: str, **tls) -> None:
-        Client.count += 1
-        self.acks: dict[int, object] = {}
-        self.messages: list[mqtt.MQTTMessage] = []
-        self._event = threading.Condition()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-{user}-{Client.count}", protocol=mqtt.MQTTv5)
-        self.client.username_pw_set(user, USERS[user])
-        self.connack = None
-
-        def on_connect(client, userdata, flags, reason_code, properties):
-            self._note(lambda: setattr(self, "connack", reason_code))
-
-        self.client.on_connect = on_connect
-        self.client.on_publish = lambda c, u, mid, rc, p: self._note(lambda: self.acks.__setitem__(mid, rc))
-        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._note(lambda: self.acks.__setitem__(mid, rcs))
-        self.client.on_message = lambda c, u, msg: self._note(lambda: self.messages.append(msg))
-        self.client.connect("127.0.0.1", port, keepalive=10)
-        self.client.loop_start()
-        assert self._wait(lambda: self.connack is not None) and not self.connack.is_failure, self.connack
-
-    def _note(self, change) -> None:
-        with self._event:
-            change()
-            self._event.notify_all()
-
-    def _wait(self, predicate, timeout: float = 10) -> bool:
-        with self._event:
-            return self._event.wait_for(predicate, timeout)
-
-    def publish(self, topic: str, retain: bool = False) -> int:
-        """The PUBACK's reason code, 0 for any success (0x10 "No matching subscribers" included)."""
-        info = self.client.publish(topic, json.dumps({"topic": topic}).encode(), qos=1, retain=retain)
-        assert self._wait(lambda: info.mid in self.acks), f"no PUBACK for {topic}"
-        code = self.acks[info.mid].value
-        return 0 if code < 0x80 else code
-
-    def subscribe(self, topic: str) -> None:
-        _, mid = self.client.subscribe(topic, qos=1)
-        assert self._wait(lambda: mid in self.acks), f"no SUBACK for {topic}"
-
-    def topics(self) -> list[str]:
-        with self._event:
-            return [m.topic for m in self.messages]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture
@@ -86,7 +28,7 @@ def broker(tmp_path):
     clients: list[Client] = []
 
     def connect(user: str) -> Client:
-        clients.append(Client(server.port, user))
+        clients.append(Client(server.port, user, USERS[user]))
         return clients[-1]
 
     yield connect
@@ -125,18 +67,73 @@ def test_services_have_their_own_rights(broker):
     assert cam_b.topics() == ["liveguard/site-1/cam-b/cmd/ping"] and cam_a.topics() == []
 
 
-def make_certificates(folder: Path) -> None:
-    """A throwaway CA and a broker certificate for 127.0.0.1 and localhost."""
-    folder.mkdir(parents=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run = lambda *args: subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=30)
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=liveguard test CA")
-    run("req", *ec, "-keyout", "broker.key", "-out", "broker.csr", "-subj", "/CN=localhost")
-    (folder / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "broker.pem",
-        "-days", "2", "-extfile", "san.ext")
-    for name in ("broker.key", "ca.pem", "broker.pem"):
-        os.chmod(folder / name, 0o644)
+SHARED_RESULTS = "$share/collectors/liveguard/+/+/+/result"  # what `liveguard collect` subscribes to (group collectors)
+SHARED_EVIDENCE = "$share/fusion/liveguard/+/+/+/evidence"  # what `liveguard fuse --serve` subscribes to (group fusion)
+
+
+def test_collectors_share_the_results_and_publish_nothing(broker):
+    first, second, cam_a = broker("collector"), broker("collector"), broker("cam-a")
+    for collector in (first, second):
+        assert collector.subscribe(SHARED_RESULTS) == [1]
+        assert collector.subscribe("$share/collectors/liveguard/+/+/+/evidence") == [1]
+        assert collector.subscribe("$share/collectors/liveguard/+/+/stats") == [1]
+    assert first.subscribe("liveguard/+/+/status") == [1]  # not shared: each collector sees every status
+    sent = [f"liveguard/lab/cam-a/s{i}/result" for i in range(4)] + ["liveguard/lab/cam-a/s1/evidence", "liveguard/lab/cam-a/stats"]
+    for topic in sent:
+        assert cam_a.publish(topic) == 0
+    assert cam_a.publish("liveguard/lab/cam-a/status", retain=True) == 0
+    time.sleep(0.5)
+    got = first.topics() + second.topics()
+    assert sorted(got) == sorted([*sent, "liveguard/lab/cam-a/status"])  # each message once, to one of the group
+    assert first.topics() and second.topics(), (first.topics(), second.topics())  # split between the two
+    assert first.topics().count("liveguard/lab/cam-a/status") == 1
+    for topic in ("liveguard/lab/cam-a/s1/result", "liveguard/lab/cam-a/s1/evidence", "liveguard/lab/cam-a/status",
+                  "liveguard/lab/cam-a/stats", "liveguard/lab/cam-a/cmd/ping", "liveguard/lab/collector/s1/result", "other/topic"):
+        assert first.publish(topic) == NOT_AUTHORIZED, topic  # read-only, whatever the topic
+
+
+def test_the_fusion_worker_reads_only_evidence_and_writes_only_results(broker):
+    worker, snoop, collector, cam_a = broker("fusion"), broker("fusion"), broker("collector"), broker("cam-a")
+    assert worker.subscribe(SHARED_EVIDENCE) == [1]
+    assert snoop.subscribe("liveguard/#") == [1]  # granted; the ACL filters what is delivered
+    collector.subscribe("liveguard/#")
+    for topic in ("liveguard/lab/cam-a/s1/evidence", "liveguard/lab/cam-a/s1/result", "liveguard/lab/cam-a/stats"):
+        assert cam_a.publish(topic) == 0
+    assert cam_a.publish("liveguard/lab/cam-a/status", retain=True) == 0
+    time.sleep(0.5)
+    assert worker.topics() == ["liveguard/lab/cam-a/s1/evidence"]
+    assert snoop.topics() == ["liveguard/lab/cam-a/s1/evidence"]  # no results, stats or status of the boxes
+    assert worker.publish("liveguard/lab/cam-a/s1/result") == 0  # PUBACK success: the worker's answer
+    assert worker.publish("liveguard/lab/cam-a/status") == NOT_AUTHORIZED
+    assert worker.publish("liveguard/lab/cam-a/s1/evidence") == NOT_AUTHORIZED
+    assert worker.publish("liveguard/lab/cam-a/stats") == NOT_AUTHORIZED
+    assert worker.publish("liveguard/lab/cam-a/cmd/ping") == NOT_AUTHORIZED
+    assert worker.publish("liveguard/lab/fusion/s1/result") == NOT_AUTHORIZED  # the deny line beats the box pattern
+    time.sleep(0.5)
+    results = [t for t in collector.topics() if t.endswith("/result")]
+    assert results == ["liveguard/lab/cam-a/s1/result"] * 2  # cam-a's own, then the worker's; the refused ones never
+    assert sorted(collector.topics()) == sorted(["liveguard/lab/cam-a/s1/evidence", "liveguard/lab/cam-a/stats",
+                                                 "liveguard/lab/cam-a/status", *results])
+
+
+@pytest.mark.parametrize("rule, delivered", [("topic read $share/collectors/liveguard/#", False),
+                                             ("topic read $share/+/liveguard/#", False),
+                                             ("topic read liveguard/+/+/+/result", True)])
+def test_shared_subscriptions_are_checked_against_the_messages_topic(tmp_path, rule, delivered):
+    """mosquitto 2.0.11 grants every SUBACK and checks `read` per message, on the message's own topic: a
+    `topic read $share/...` line grants nothing, and liveguard.acl needs none for the collectors."""
+    acl = f"user collector\n{rule}\n\nuser cam-a\ntopic write liveguard/#\n"
+    server = Mosquitto(tmp_path / "broker", users=USERS, acl=acl).start()
+    collector, cam_a = Client(server.port, "collector", USERS["collector"]), Client(server.port, "cam-a", USERS["cam-a"])
+    try:
+        assert collector.subscribe(SHARED_RESULTS) == [1]
+        assert cam_a.publish("liveguard/lab/cam-a/s1/result") == 0
+        time.sleep(0.5)
+        assert collector.topics() == (["liveguard/lab/cam-a/s1/result"] if delivered else [])
+    finally:
+        collector.close()
+        cam_a.close()
+        server.stop()
 
 
 def test_the_example_broker_config_serves_the_example_boxes_over_tls(tmp_path):
@@ -144,6 +141,7 @@ def test_the_example_broker_config_serves_the_example_boxes_over_tls(tmp_path):
     device.example.yaml with its password from a credentials folder, published by the real MqttPublisher."""
     folder = tmp_path / "etc"
     make_certificates(folder / "certs")
+    make_ca(folder / "certs", "clients-ca")  # the client-certificate listener's CA (test_mosquitto_tls.py)
     site, device = CONFIGS / "site.example.yaml", CONFIGS / "device.example.yaml"
     credentials = tmp_path / "credentials"
     credentials.mkdir()
@@ -151,19 +149,8 @@ def test_the_example_broker_config_serves_the_example_boxes_over_tls(tmp_path):
     os.chmod(credentials / "mqtt-password", 0o600)
     config = load_config([site, device], environ={"CREDENTIALS_DIRECTORY": str(credentials)})
     box = config.device.id
-    server = Mosquitto(folder, users={box: "box-secret", "collector": "pw-c"}, acl=ACL)
-    (folder / "liveguard.passwd").write_bytes((folder / "passwords").read_bytes())
-    (folder / "liveguard.acl").write_text(ACL)
-    tls_port, plain_port = server.port, free_port()
-    text = (CONFIGS / "mosquitto/mosquitto.conf").read_text(encoding="utf-8")
-    text = text.replace("/etc/mosquitto/", f"{folder}/").replace("/var/lib/mosquitto/", f"{folder}/")
-    text = re.sub(r"^listener 8883$", f"listener {tls_port} 127.0.0.1", text, flags=re.M)
-    text = re.sub(r"^listener 1883 127.0.0.1$", f"listener {plain_port} 127.0.0.1", text, flags=re.M)
-    settings = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert sum(str(folder) in line for line in settings) == 6 and f"listener {tls_port}" in text and f"listener {plain_port}" in text
-    user = "root" if os.geteuid() == 0 else os.environ.get("USER", "nobody")  # as the test's user (see broker.py)
-    server.config.write_text(f"user {user}\n" + text)
-    server.start(probe_port=plain_port)  # the TLS listener opens first; a bare probe there would log an error
+    broker = example_broker(folder, users={box: "box-secret", "collector": "pw-c"}, acl=ACL)
+    server, tls_port, plain_port = broker.server, broker.ports[8883], broker.ports[1883]
     try:
         collector = Subscriber(plain_port, username="collector", password="pw-c")
         mqtt_config = config.transport.mqtt.model_copy(update={"host": "localhost", "port": tls_port,
