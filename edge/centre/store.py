@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -202,44 +203,71 @@ class Store(Closing):
         self._dialect = dialect
         self.where = where  # the URL without credentials, for messages
         self._lock = threading.Lock()
-        try:
-            self._db = dialect.connect()
-        except Exception as exc:  # noqa: BLE001 - sqlite3.Error, psycopg.Error, OSError: one line naming the store
-            raise TransportError(where, f"cannot open the store: {' '.join(str(exc).split())}") from exc
+        self._db: Any = None
+        self._connect()
         self._migrate()
 
     @property
     def dialect(self) -> str:
         return self._dialect.name
 
+    def _connect(self) -> Any:
+        """The open connection; a new one when the last was lost (a database restarted under a collector)."""
+        if self._db is None:
+            try:
+                self._db = self._dialect.connect()
+            except Exception as exc:  # noqa: BLE001 - sqlite3.Error, psycopg.Error, OSError: one line naming the store
+                raise TransportError(self.where, f"cannot open the store: {' '.join(str(exc).split())}") from exc
+        return self._db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT under the lock; on any error ROLLBACK, and a connection that cannot even roll back
+        is dropped so that the next call opens a new one."""
+        with self._lock:
+            db = self._connect()
+            try:
+                self._dialect.begin(db)
+                yield
+                db.execute("COMMIT")
+            except BaseException:
+                try:
+                    db.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - the connection is gone: reopen next time
+                    self._drop()
+                raise
+
+    def _drop(self) -> None:
+        try:
+            self._db.close()
+        except Exception:  # noqa: BLE001, S110 - closing a dead connection may fail too; it is dropped either way
+            pass
+        self._db = None
+
     def _sql(self, text: str) -> str:
         return text.replace("?", self._dialect.placeholder).replace("{doc}", self._dialect.document)
 
     def _execute(self, text: str, parameters: Sequence[Any] = ()) -> Any:
-        return self._db.execute(self._sql(text), tuple(parameters))
+        """One statement on the open connection (the caller holds the lock)."""
+        return self._connect().execute(self._sql(text), tuple(parameters))
 
     def _migrate(self) -> None:
         with self._lock:
             self._execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL NOT NULL,"
                           " description TEXT NOT NULL)")
-            self._dialect.begin(self._db)
-            try:
-                self._dialect.lock_migrations(self._db)
-                current = self._execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
-                if current > SCHEMA_VERSION:
-                    raise TransportError(self.where, f"the store is at schema version {current}, newer than this "
-                                         f"program's {SCHEMA_VERSION}: upgrade liveguard")
-                for version, description, sqlite_sql, postgres_sql in MIGRATIONS:
-                    if version <= current:
-                        continue
-                    for statement in sqlite_sql if self._dialect.name == "sqlite" else postgres_sql:
-                        self._db.execute(statement)
-                    self._execute("INSERT INTO schema_migrations (version, applied, description) VALUES (?, ?, ?)",
-                                  (version, time.time(), description))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._dialect.lock_migrations(self._db)
+            current = self._execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise TransportError(self.where, f"the store is at schema version {current}, newer than this "
+                                     f"program's {SCHEMA_VERSION}: upgrade liveguard")
+            for version, description, sqlite_sql, postgres_sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in sqlite_sql if self._dialect.name == "sqlite" else postgres_sql:
+                    self._db.execute(statement)
+                self._execute("INSERT INTO schema_migrations (version, applied, description) VALUES (?, ?, ?)",
+                              (version, time.time(), description))
 
     def version(self) -> int:
         with self._lock:
@@ -249,31 +277,25 @@ class Store(Closing):
         """Store ``records`` (first copy wins) and ``rejects``, with the counters, in one transaction."""
         written = Written()
         stored = time.time()
-        with self._lock:
-            self._dialect.begin(self._db)
-            try:
-                for record in records:
-                    new = self._execute(_INSERT[record.kind], _row(record, stored)).rowcount > 0
-                    if record.kind == "status":
-                        new = True  # newest wins; an older copy is simply not applied
-                    bucket = written.stored if new else written.duplicates
-                    bucket[record.kind] = bucket.get(record.kind, 0) + 1
-                    if new:
-                        written.keys.append((record.kind, record.key))
-                for reject in rejects:
-                    self._execute("INSERT INTO rejects (received, topic, kind, reason, size, sha256, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                  (reject.received, reject.topic, reject.kind, reject.reason, reject.size, reject.sha256, reject.excerpt))
-                    written.rejected[reject.kind] = written.rejected.get(reject.kind, 0) + 1
-                counts = [(f"stored:{k}", n) for k, n in written.stored.items()]
-                counts += [(f"duplicate:{k}", n) for k, n in written.duplicates.items()]
-                counts += [(f"rejected:{k}", n) for k, n in written.rejected.items()]
-                for name, amount in counts:
-                    self._execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
-                                  " SET value = counters.value + excluded.value", (name, amount))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            for record in records:
+                new = self._execute(_INSERT[record.kind], _row(record, stored)).rowcount > 0
+                if record.kind == "status":
+                    new = True  # newest wins; an older copy is simply not applied
+                bucket = written.stored if new else written.duplicates
+                bucket[record.kind] = bucket.get(record.kind, 0) + 1
+                if new:
+                    written.keys.append((record.kind, record.key))
+            for reject in rejects:
+                self._execute("INSERT INTO rejects (received, topic, kind, reason, size, sha256, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (reject.received, reject.topic, reject.kind, reject.reason, reject.size, reject.sha256, reject.excerpt))
+                written.rejected[reject.kind] = written.rejected.get(reject.kind, 0) + 1
+            counts = [(f"stored:{k}", n) for k, n in written.stored.items()]
+            counts += [(f"duplicate:{k}", n) for k, n in written.duplicates.items()]
+            counts += [(f"rejected:{k}", n) for k, n in written.rejected.items()]
+            for name, amount in counts:
+                self._execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+                              " SET value = counters.value + excluded.value", (name, amount))
         return written
 
     def counters(self) -> dict[str, int]:
@@ -341,7 +363,8 @@ class Store(Closing):
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._drop()
 
 
 def _document(value: Any) -> Any:

@@ -5,10 +5,12 @@ messages rejected and counted while the rest flows."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from daemon import wait_until
 from fleet import Box, CentreProcess, Fleet, centre_config
+from postgres import Postgres, needs_postgres
 
 from edge.centre.store import open_store
 from edge.config.models import StoreConfig
@@ -140,3 +142,37 @@ def test_an_evidence_on_another_devices_topic_is_refused(broker, store_url, flee
     with open_store(StoreConfig(url=store_url)) as store:
         assert store.keys("evidence") == [own["id"]]
         assert [r["kind"] for r in store.rejects()] == ["identity"]
+
+
+@needs_postgres
+def test_a_database_that_goes_away_holds_the_messages_unacknowledged_until_it_is_back(broker, fleet, tmp_path):
+    server = Postgres().start()  # its own server: the session's one is shared by the other tests
+    try:
+        url = server.database()
+        config = centre_config(tmp_path, broker.port, url)
+        box = Box(tmp_path / "box", broker.port, "cam-1")
+        sent = []
+        try:
+            with CentreProcess(tmp_path, config, "collector-1") as collector:
+                def send(first: int, count: int) -> None:
+                    for index in range(first, first + count):
+                        evidence = fleet.evidence("cam-1", "s1", index)
+                        box.send(evidence, fleet.result(evidence))
+                        sent.append(evidence["id"])
+
+                send(0, 5)
+                assert wait_until(lambda: len(stored(url)) == 5, 60), collector.log()
+                server.halt()
+                send(5, 20)  # the broker takes them; the collector cannot commit them, so it does not acknowledge them
+                assert box.drained(60)
+                assert wait_until(lambda: "not handled" in collector.log(), 30), collector.log()
+                time.sleep(3)
+                server.resume()
+                assert wait_until(lambda: len(stored(url)) == 25, 90), collector.log()
+                log = collector.stop()
+        finally:
+            box.close()
+        assert sorted(stored(url)) == sorted(sent) and sorted(stored(url, "evidence")) == sorted(sent)
+        assert "retrying, unacknowledged" in log and "Traceback" not in log
+    finally:
+        server.stop()

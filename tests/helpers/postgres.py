@@ -46,12 +46,21 @@ class Postgres:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
 
     def start(self) -> Postgres:
-        data = self.folder / "db"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run("initdb", "-D", str(self.folder / "db"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8",
+                  "--locale=C.UTF-8")
+        self.resume()
+        return self
+
+    def halt(self) -> None:
+        """Stop the server (its data kept): every connection breaks, new ones are refused."""
+        self._run("pg_ctl", "-D", str(self.folder / "db"), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server on its data (again)."""
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-w", "-t", "30", "-o", options, "start")
-        return self
+        self._run("pg_ctl", "-D", str(self.folder / "db"), "-l", str(self.folder / "server.log"), "-w", "-t", "30", "-o", options,
+                  "start")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
