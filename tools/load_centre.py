@@ -8,7 +8,8 @@ PostgreSQL: four configurations) the tool starts a fresh mosquitto on loopback (
 settings of configs/mosquitto: 20 in flight, 100000 queued, 1 MiB packets; ``--broker``: use that one),
 an empty store (a SQLite file; a database on a throwaway PostgreSQL server with the default durable
 settings, or ``--postgres URL``) and the collectors, each a ``liveguard collect`` process with the
-default centre.collector settings in one shared-subscription group. Then:
+default centre.collector settings in one shared-subscription group (``--subscription plain``: each
+collector subscribes plainly, gets every document, and the store drops the copies). Then:
 
 steady: each of ``--boxes`` boxes commits ``--rate`` windows per second (evidence, then result, both
 valid liveguard.evidence/1 and liveguard.result/1 documents made from one real window of the demo
@@ -385,7 +386,7 @@ def run_configuration(args: argparse.Namespace, documents: Documents, collectors
         config = folder / "centre.yaml"
         config.write_text(yaml.safe_dump({"centre": {
             "mqtt": {"host": broker.host, "port": broker.port}, "store": {"url": store_url},
-            "collector": {"group": f"load-{token}"},
+            "collector": {"group": f"load-{token}" if args.subscription == "shared" else None},
         }}), encoding="utf-8")
         processes = [CollectorProcess(folder, config, f"load-{token}-{n + 1}") for n in range(collectors)]
         stack.callback(lambda: [p.stop(5) for p in processes if p.returncode is None])
@@ -534,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=2000, metavar="DOCS", help="documents of the burst phase (default 2000; 0: none)")
     parser.add_argument("--collectors", type=int, nargs="+", default=[1, 2], help="collector counts to run (default 1 2)")
     parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--subscription", choices=["shared", "plain"], default="shared",
+                        help="collectors in one shared-subscription group (split the load; default) or plain "
+                        "(centre.collector.group null: each collector gets everything, the store drops the copies)")
     parser.add_argument("--stats-every", type=float, default=5.0, help="seconds between a box's stats documents (0: none)")
     parser.add_argument("--broker", metavar="HOST:PORT", help="an MQTT v5 broker to use (default: a throwaway mosquitto per configuration)")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL database to use (default: a throwaway server, a database each)")
@@ -580,11 +584,12 @@ def main(argv: list[str] | None = None) -> int:
     evidence, result = documents.window("box-000", 0)
     server = f"PostgreSQL {Path(PG_BINS[-1]).parent.name} on loopback, durable defaults (fsync, synchronous_commit on)" if PG_BINS else ""
     stores = {"sqlite": "SQLite (WAL, synchronous=FULL, as the store sets it)", "postgresql": args.postgres or server}
+    subscription = "one shared-subscription group" if args.subscription == "shared" else "plain subscriptions (each gets everything)"
     print(f"Steady: {args.boxes} boxes x {args.rate:g} windows/s x {per_box / args.rate:g} s = {2 * args.boxes * per_box} documents "
           f"(evidence {len(compact(evidence))} B + result {len(compact(result))} B per window), stats every {args.stats_every:g} s; "
           f"burst: {reports[0].get('burst', 0)} documents.\n"
           f"Boxes: {PUBLISHER}. Broker: {'given' if args.broker else 'mosquitto on loopback'}. Collectors: `liveguard collect` "
-          f"processes, default centre.collector settings, one shared-subscription group. Stores: "
+          f"processes, default centre.collector settings, {subscription}. Stores: "
           f"{'; '.join(stores[kind] for kind in args.stores)}. {os.cpu_count()} CPUs, {elapsed:.0f} s in all.\n")
     print(table(reports))
     for r in reports:

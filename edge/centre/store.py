@@ -276,9 +276,11 @@ class Store(Closing):
     def write(self, records: Sequence[Record], rejects: Sequence[Reject] = ()) -> Written:
         """Store ``records`` (first copy wins) and ``rejects``, with the counters, in one transaction."""
         written = Written()
-        stored = time.time()
         with self._transaction():
-            for record in records:
+            stored = time.time()  # after BEGIN: the wait for another collector's lock counts
+            # Rows and counters in one global order (kind, then key): two collectors writing overlapping batches
+            # take their row locks in the same order and cannot deadlock (PostgreSQL did, in the load tool).
+            for record in sorted(records, key=lambda r: (r.kind, r.key, r.site, r.device, r.received)):
                 new = self._execute(_INSERT[record.kind], _row(record, stored)).rowcount > 0
                 if record.kind == "status":
                     new = True  # newest wins; an older copy is simply not applied
@@ -293,7 +295,7 @@ class Store(Closing):
             counts = [(f"stored:{k}", n) for k, n in written.stored.items()]
             counts += [(f"duplicate:{k}", n) for k, n in written.duplicates.items()]
             counts += [(f"rejected:{k}", n) for k, n in written.rejected.items()]
-            for name, amount in counts:
+            for name, amount in sorted(counts):
                 self._execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
                               " SET value = counters.value + excluded.value", (name, amount))
         return written
