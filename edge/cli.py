@@ -303,19 +303,22 @@ def _serve_worker(config: Any, fuse: Any, client_id: str | None, debug: bool) ->
     return run_until_stopped(worker, "fuse", lambda: worker.totals)
 
 
-def _centre_store(args: argparse.Namespace) -> Any:
+def _centre_store(args: argparse.Namespace, create: bool = True) -> Any:
     from edge.centre.store import open_store
     from edge.config import load_config
 
     store = load_config(args.config).centre.store
     if args.store:
+        from pydantic import ValidationError
+
         from edge.config.models import StoreConfig
+        from edge.validation import describe_validation_error
 
         try:
             store = StoreConfig(**{**store.model_dump(), "url": args.store})
-        except ValueError as exc:
-            raise ConfigError("--store", str(exc).splitlines()[-1].strip()) from None
-    return open_store(store)
+        except ValidationError as exc:
+            raise ConfigError("--store", describe_validation_error(exc, show_value=False)) from None
+    return open_store(store, create=create)
 
 
 def _collect(args: argparse.Namespace) -> int:
@@ -337,7 +340,7 @@ def _results(args: argparse.Namespace) -> int:
 
     query = ResultQuery(site=args.site, device=args.device, stream=args.stream, engine=args.engine, text=args.text,
                         since=_instant(args.since, "--since"), until=_instant(args.until, "--until"), limit=args.limit)
-    with _centre_store(args) as store:
+    with _centre_store(args, create=False) as store:
         rows = store.results(query)
         if args.format == "csv":
             write_csv(rows, sys.stdout)

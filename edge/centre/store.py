@@ -374,11 +374,16 @@ def _document(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def open_store(config: StoreConfig) -> Store:
-    """The store ``config.url`` names, migrated; ConfigError for an unknown scheme, TransportError if unreachable."""
+def open_store(config: StoreConfig, create: bool = True) -> Store:
+    """The store ``config.url`` names, migrated; ConfigError for an unknown scheme, TransportError if unreachable.
+
+    ``create`` False (a query): a SQLite file that does not exist is an error rather than a new empty store.
+    """
     url = config.url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
+        if not create and not path.is_file():
+            raise TransportError(str(path), "no store here (centre.store.url): has `liveguard collect` run with this configuration?")
         return Store(_Sqlite(path), str(path))
     if url.startswith(("postgresql://", "postgres://")):
         try:
