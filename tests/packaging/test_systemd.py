@@ -246,7 +246,7 @@ def test_each_centre_unit_fits_its_program_and_centre_example(template):
     config = load_config([CENTRE_EXAMPLE], environ=environ)
     mqtt = config.centre.mqtt
     assert mqtt.username == role and mqtt.password_file == run_dir / "mqtt-password" and "mqtt-password" in credentials
-    assert (config.centre.collector.group, config.centre.worker.group) == ("collectors", "fusion")
+    assert (config.centre.collector.group, config.centre.worker.group) == (None, "fusion")  # collectors: plain by default
     if role == "collector":
         store = Path(config.centre.store.url.removeprefix("sqlite:///"))
         assert store.parent == state == Path("/var/lib/liveguard-centre")  # shared by every instance
