@@ -65,3 +65,21 @@ def test_a_broker_restart_keeps_plain_subscriptions_of_a_persistent_session_but_
     client.loop_stop()
     assert present, "the session itself survives the restart"
     assert (received == ["liveguard/lab/cam-1/s1/result"]) is kept, received
+
+
+def test_a_shared_group_keeps_handing_an_absent_persistent_member_its_share(broker):
+    """Why a killed fusion worker must come back (systemd restarts it): until then, or until its session
+    expires, every other new evidence waits in its session instead of going to the workers still there."""
+    present, got_present, _ = session(broker.port, "facts-worker-1", "$share/fusion/liveguard/+/+/+/evidence")
+    absent, _, _ = session(broker.port, "facts-worker-2", "$share/fusion/liveguard/+/+/+/evidence")
+    absent.disconnect()
+    absent.loop_stop()
+    for _ in range(10):
+        publish_once(broker.port, "liveguard/lab/cam-1/s1/evidence")
+    time.sleep(1.0)
+    back, got_back, _ = session(broker.port, "facts-worker-2", None)
+    time.sleep(1.5)
+    for client in (present, back):
+        client.disconnect()
+        client.loop_stop()
+    assert (len(got_present), len(got_back)) == (5, 5)
