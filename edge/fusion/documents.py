@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from edge.evidence.forms import box_points, ocr_lines
+from edge.evidence.forms import box_points, ocr_lines, segments
 from edge.evidence.schema import RESULT_SCHEMA
+from edge.fusion.grounding import Readings, Segment, grounds_of
 
 FIELDS = ("product_name", "brand", "category", "key_attributes", "price")  # the product fields of a result
 MODALITIES = ("ocr", "vl", "asr")  # paper §3.5.2 principle 2: the reliability order
@@ -90,6 +91,7 @@ class EvidenceView:
     ocr_lines: tuple[EvidenceLine, ...]
     speech: str  # the transcript; "" without speech
     vl: VlReading | None  # None when VL was off
+    segments: tuple[Segment, ...] = ()  # the transcript's timed pieces
 
     @classmethod
     def from_document(cls, evidence: Mapping[str, Any]) -> EvidenceView:
@@ -101,7 +103,14 @@ class EvidenceView:
             ocr_lines=tuple(EvidenceLine.from_document(line) for line in ocr_lines(evidence)),
             speech=evidence["asr"].get("text") or "",
             vl=VlReading.from_document(vl) if vl else None,
+            segments=tuple(Segment(float(s["start"]), float(s["end"]), s["text"]) for s in segments(evidence["asr"])),
         )
+
+    def readings(self) -> Readings:
+        """The texts a result's values are looked up in (``edge.fusion.grounding``)."""
+        vl = self.vl
+        said = [vl.brand or "", vl.product_name or "", vl.category or "", vl.description or ""] if vl and not vl.error else []
+        return Readings([line.text for line in self.ocr_lines], list(self.segments), self.speech, said)
 
     @property
     def vl_error(self) -> str | None:
@@ -154,4 +163,5 @@ def result_record(evidence: EvidenceView, engine: str, decisions: Mapping[str, D
             confidence[field], support[field] = decision.confidence, list(decision.support)
     result["confidence"] = confidence
     result["support"] = support
+    result["grounds"] = grounds_of(result, evidence.readings(), FIELDS)
     return result

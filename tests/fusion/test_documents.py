@@ -54,7 +54,7 @@ def test_result_record_header_and_empty_fields(make_evidence):
     view = EvidenceView.from_document(make_evidence())
     result = result_record(view, "some-engine", {"brand": Decision("AURORA", 0.9, ("ocr", "asr"))})
     assert schema_problem(result, RESULT_SCHEMA) is None
-    assert list(result) == ["schema", "evidence_id", "engine", "source", *FIELDS, "confidence", "support"]
+    assert list(result) == ["schema", "evidence_id", "engine", "source", *FIELDS, "confidence", "support", "grounds"]
     header = (result["schema"], result["evidence_id"], result["engine"], result["source"])
     assert header == (RESULT_SCHEMA, "0" * 32, "some-engine", "demo.mp4")
     assert result["brand"] == "AURORA" and result["confidence"]["brand"] == 0.9 and result["support"]["brand"] == ["ocr", "asr"]

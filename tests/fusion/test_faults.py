@@ -268,11 +268,12 @@ def test_structuring_adds_units_to_the_fusion_prompt(monkeypatch, window):
     assert '"structured_units"' in fusion_prompt and "¥129" in fusion_prompt
 
 
-def test_answer_support_is_limited_to_modalities_the_evidence_has(engine_for, window):
+def test_answer_support_is_the_modalities_that_hold_the_value_not_the_claim(engine_for, window):
     claims = {**GOOD, "support": {**GOOD["support"], "brand": ["ocr", "vl", "OCR"]}}
     with ChatServer([Step(200, completion(json.dumps(claims)))]) as server:
         result, _ = fuse_timed(engine_for(server.base_url), window)
-    assert result["support"]["brand"] == ["ocr"]  # no VL in this window; duplicates and case forgiven
+    # no VL in this window (claimed anyway); the streamer says the brand too (not claimed)
+    assert result["support"]["brand"] == ["ocr", "asr"] and "asr" in result["grounds"]["brand"] and "vl" not in result["grounds"]["brand"]
 
 
 def test_retry_after_as_an_http_date(engine_for, window):

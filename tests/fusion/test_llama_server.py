@@ -94,7 +94,9 @@ def test_schema_constrained_answer_becomes_a_result(monkeypatch, llama_server, w
     assert_alive(llama_server)
     assert schema_problem(result, RESULT_SCHEMA) is None
     assert result["engine"] == MODEL, result.get("failures")  # the model's answer, not the fallback
-    assert "failures" not in result and result["evidence_id"] == window["id"]
+    # a 135M model may invent values: grounding nulls those (and says so); nothing else may have gone wrong
+    assert all(f.startswith("grounding:") for f in result.get("failures", [])) and result["evidence_id"] == window["id"]
+    assert len(result.get("failures", [])) == len(result.get("ungrounded", {}))  # one line per value set aside
     assert all(0 <= result["confidence"][f] <= 1 for f in result["confidence"])
 
     (request,) = proxy.requests
