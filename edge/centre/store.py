@@ -252,11 +252,10 @@ class Store(Closing):
         return self._connect().execute(self._sql(text), tuple(parameters))
 
     def _migrate(self) -> None:
-        with self._lock:
+        with self._transaction():
+            self._dialect.lock_migrations(self._db)  # first: two collectors starting together must not race on CREATE
             self._execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied REAL NOT NULL,"
                           " description TEXT NOT NULL)")
-        with self._transaction():
-            self._dialect.lock_migrations(self._db)
             current = self._execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
             if current > SCHEMA_VERSION:
                 raise TransportError(self.where, f"the store is at schema version {current}, newer than this "

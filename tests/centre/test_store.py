@@ -7,7 +7,7 @@ import pytest
 from broker import free_port
 from pydantic import ValidationError
 
-from edge.centre.store import SCHEMA_VERSION, Record, ResultQuery, open_store
+from edge.centre.store import MIGRATIONS, SCHEMA_VERSION, Record, ResultQuery, open_store
 from edge.config import parse_config
 from edge.config.models import StoreConfig
 from edge.errors import TransportError
@@ -86,3 +86,16 @@ def test_an_unreachable_postgresql_is_one_line_naming_the_url():
     with pytest.raises(TransportError) as caught:
         open_store(StoreConfig(url=url, connect_timeout_s=2))
     assert str(caught.value).startswith(f"{url}: cannot open the store:") and "\n" not in str(caught.value)
+
+
+def test_collectors_starting_together_migrate_once(store_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start(_: int) -> int:
+        with open_store(StoreConfig(url=store_url)) as store:
+            return store.version()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(start, range(4))) == [SCHEMA_VERSION] * 4
+    with open_store(StoreConfig(url=store_url)) as store:
+        assert store._execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == len({v for v, *_ in MIGRATIONS})
