@@ -58,6 +58,16 @@ def summarise(clips: Sequence[FieldScores], thresholds: Mapping[str, float] = TH
     return out
 
 
+def same_text(a: str | None, b: str | None) -> bool:
+    """Equal up to case, width and spacing: the complete product name (issue 14), not a similar one."""
+    import unicodedata
+
+    def norm(text: str | None) -> str:
+        return "".join(unicodedata.normalize("NFKC", text or "").lower().split())
+
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
 def sensitivity(clips: Sequence[FieldScores]) -> list[dict[str, Any]]:
     """Table 7 rows: (field, threshold, PMR, that field's accuracy), varying one threshold at a time."""
     rows = []

@@ -74,6 +74,7 @@ class Tables:
         self.ocr: dict[str, list[OcrStats]] = {v: [] for v in variants}
         self.seconds: dict[str, list[float]] = {v: [] for v in variants}
         self.clean: dict[str, list[bool]] = {v: [] for v in variants}
+        self.families: dict[tuple[str, str], list[tuple[FieldScores, bool]]] = {}  # (layout, language) -> A@1 (scores, whole name)
 
     def add(
         self, variant: str, scores: FieldScores, ocr: OcrStats, seconds: float, clean: bool, modalities: dict[str, FieldScores]
@@ -84,6 +85,27 @@ class Tables:
         self.clean[variant].append(clean)
         for name, value in modalities.items():
             self.modalities.setdefault(name, []).append(value)
+
+    def add_family(self, layout: str, language: str, scores: FieldScores, whole_name: bool) -> None:
+        """One clip's Strategy A (K = 1) scores under its packaging layout family and language."""
+        self.families.setdefault((layout, language), []).append((scores, whole_name))
+
+    def table_layouts(self) -> tuple[list[str], list[list[Any]]] | None:
+        """By packaging layout family (livegen/layouts.py) and language: tuned families first, then held-out ones."""
+        if not self.families:
+            return None
+        from livegen.layouts import FAMILIES, HELD_OUT
+
+        header = ["Layout family", "Split", "Language", "Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)",
+                  "Complete name (exact)", "Category (≥ 0.5)"]
+        rows = []
+        order = {name: i for i, name in enumerate(FAMILIES)}
+        for (layout, language), items in sorted(self.families.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
+            s = summarise([scores for scores, _ in items])
+            whole = sum(w for _, w in items) / len(items)
+            rows.append([layout, "held-out" if layout in HELD_OUT else "tuned", language, len(items), pct(s["pmr"]),
+                         pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(whole), pct(s["category_acc"])])
+        return header, rows
 
     def strategy_b(self) -> list[str]:
         """The Strategy B configurations with K = 1, one per quality regressor, in the order given."""
@@ -164,14 +186,17 @@ TITLES = {
     9: "Table 9. Strategy A vs Strategy B: OCR of the selected frame (§4.4)",
     11: "Table 11. Performance comparison of frame scoring strategies (end to end)",
     12: "Table 12. Performance comparison of modality combinations (Strategy A, K = 1)",
+    "layouts": "By packaging layout family (Strategy A, K = 1; families in tools/livegen/layouts.py)",
 }
 
 
 def render(tables: Tables, wanted: Sequence[int], out: Path, notes: dict[int, str]) -> str:
     """Markdown for one detector variant; writes ``table<N>[_<detector>].csv`` into ``out``."""
     parts = []
-    for n in wanted:
-        made = getattr(tables, f"table{n}")()
+    for n in [*wanted, "layouts"]:
+        made = getattr(tables, f"table{n}" if isinstance(n, int) else f"table_{n}")()
+        if made is None and n == "layouts":
+            continue
         parts.append(f"### {TITLES[n]}\n")
         if made is None:
             parts.append(notes.get(n, "not run") + "\n")
@@ -180,7 +205,7 @@ def render(tables: Tables, wanted: Sequence[int], out: Path, notes: dict[int, st
         parts.append(md_table(header, rows) + "\n")
         if notes.get(n):
             parts.append(notes[n] + "\n")
-        write_csv(out / f"table{n}_{safe(tables.detector)}.csv", header, rows)
+        write_csv(out / f"table{n if isinstance(n, int) else '_' + n}_{safe(tables.detector)}.csv", header, rows)
     return "\n".join(parts)
 
 

@@ -134,6 +134,8 @@ class ClipRecipe:
             "voice": self.audio.voice if self.audio.present else None,
             "noise_db": self.audio.noise_db if self.audio.present else None,
             "music_db": self.audio.music_db if self.audio.present else None,
+            "layout": self.product.layout,
+            "font": Path(self.product.font).stem if self.product.font else Path(self.font_path()).stem,
         }
 
 
@@ -167,9 +169,13 @@ def _timeline(rng: np.random.Generator, duration: float, transition: bool) -> tu
     return tuple(segments)
 
 
-def clip_recipe(dataset_seed: int, index: int, duration: float | None = None) -> ClipRecipe:
-    """The recipe of clip ``index`` of the dataset made with ``dataset_seed``."""
+def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, layouts: tuple[str, ...] = ("classic",)) -> ClipRecipe:
+    """The recipe of clip ``index`` of the dataset made with ``dataset_seed``; its package is drawn in one of
+    the ``layouts`` families (``livegen.layouts``), chosen by a stream of its own so that the rest of the
+    clip is the same whichever families are allowed."""
     rng = np.random.default_rng((dataset_seed, index, 0xBE4C))
+    layout_rng = np.random.default_rng((dataset_seed, index, 0x1A70))
+    layout = layouts[int(layout_rng.integers(len(layouts)))]
     language = "zh" if rng.random() < P_CHINESE else "en"
     vertical = rng.random() < P_VERTICAL
     width, height = VERTICAL if vertical else HORIZONTAL
@@ -185,7 +191,7 @@ def clip_recipe(dataset_seed: int, index: int, duration: float | None = None) ->
         face_h = int(rng.uniform(0.44, 0.54) * height)
         face_w = int(face_h / rng.uniform(1.1, 1.35))
         cx0, cy0 = width / 2 + rng.uniform(-0.15, 0.15) * width, height * rng.uniform(0.46, 0.50)
-    product = make_product(rng, language, (face_w, face_h))
+    product = make_product(rng, language, (face_w, face_h), layout, layout_rng)
     other = make_product(rng, language, (face_w, face_h))
     other_name = other.product_name if other.product_name != product.product_name else "Mystery Box"
 

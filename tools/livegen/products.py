@@ -123,8 +123,57 @@ def _lines(name: str, cjk: bool) -> tuple[str, ...]:
     return (" ".join(words[:half]), " ".join(words[half:]))
 
 
-def make_product(rng: np.random.Generator, language: str, package_size: tuple[int, int]) -> ProductSpec:
-    """A random product from the catalogue with ``language`` ('en' or 'zh') packaging and speech."""
+def make_product(rng: np.random.Generator, language: str, package_size: tuple[int, int], layout: str = "classic",
+                 layout_rng: np.random.Generator | None = None) -> ProductSpec:
+    """A random product from the catalogue with ``language`` ('en' or 'zh') packaging and speech.
+
+    ``layout``: its packaging family (``livegen.layouts``); what a family draws beyond ``classic`` (a font,
+    a claim, the other language's name) comes from ``layout_rng``, so that ``rng`` draws the same
+    products whatever the family.
+    """
+    product = _make_product(rng, language, package_size)
+    if layout == "classic":
+        return product
+    return _in_family(product, layout, layout_rng if layout_rng is not None else np.random.default_rng(0), language)
+
+
+def _in_family(product: ProductSpec, layout: str, rng: np.random.Generator, language: str) -> ProductSpec:
+    """``product`` packed in the ``layout`` family, with a font of its script."""
+    from dataclasses import replace
+
+    from livegen import layouts
+
+    cjk = language == "zh"
+    fonts = layouts.CJK_FONTS if cjk else layouts.LATIN_FONTS
+    font = list(fonts.values())[int(rng.integers(len(fonts)))]
+    changes: dict = {"layout": layout, "font": font}
+    line = next(ln for ln in LINES if ln.category == product.category)
+    if layout == "stacked":
+        changes["name_lines"] = layouts.stack_lines(product.product_name, cjk)
+    elif layout == "logo":
+        changes["printed_brand"] = layouts.logo_brand(product.brand)
+    elif layout == "claim-first":
+        claims = layouts.ZH_CLAIMS if cjk else layouts.EN_CLAIMS
+        changes["claim"] = claims[int(rng.integers(len(claims)))]
+    elif layout == "bilingual":
+        k = int(rng.integers(len(line.en_nouns)))
+        if cjk:
+            changes["other_name"] = f"{line.en_names[int(rng.integers(len(line.en_names)))]} {line.en_nouns[k]}"
+            changes["other_font"] = layouts.LATIN_FONTS["dejavu-sans"]
+        else:
+            changes["other_name"] = line.zh_names[int(rng.integers(len(line.zh_names)))] + line.zh_nouns[k]
+            changes["other_font"] = layouts.CJK_FONTS["noto-sans-cjk"]
+    elif layout == "brand-in-name":
+        if cjk:  # one line: the brand and the name run together ("锦鲤晚香香水")
+            changes["name_lines"] = (product.brand + product.product_name,)
+        else:
+            changes["name_lines"] = _lines(f"{layouts.logo_brand(product.brand)} {product.product_name}", False)
+    elif layout != "name-first":
+        raise ValueError(f"unknown layout family {layout!r}")
+    return replace(product, **changes)
+
+
+def _make_product(rng: np.random.Generator, language: str, package_size: tuple[int, int]) -> ProductSpec:
     line = LINES[int(rng.integers(len(LINES)))]
     k = int(rng.integers(len(line.en_nouns)))
     spec = line.specs[int(rng.integers(len(line.specs)))]

@@ -50,6 +50,12 @@ class ProductSpec:
     tagline: str = ""
     style: PackageStyle = PackageStyle()
     package_size: tuple[int, int] = (280, 360)  # face width, height in pixels at scale 1
+    layout: str = "classic"  # the packaging layout family (livegen.layouts); classic: the drawing below
+    printed_brand: str = ""  # the brand as the pack styles it ("Aurora" for AURORA); "": as ``brand``
+    claim: str = ""  # claim-first: the line in the largest type
+    other_name: str = ""  # bilingual: the name in the other language
+    font: str = ""  # the pack's font file; "": the clip's font
+    other_font: str = ""  # the other script's font (bilingual)
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,7 +79,6 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     """
     fw, fh = spec.package_size
     st = spec.style
-    W, H = fw + 2 * margin, fh + 2 * margin
     face = Image.new("RGBA", (fw, fh), (0, 0, 0, 0))
     grad = vertical_gradient(fh, fw, st.top, st.bottom)
     body = Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB").convert("RGBA")
@@ -85,6 +90,14 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     # accent bands top and bottom
     d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))
     d.rectangle((14, fh - 20, fw - 15, fh - 17), fill=(*st.accent, 255))
+
+    if spec.layout != "classic":
+        from livegen.layouts import DRAW, Face, PackText
+
+        text = PackText(spec.printed_brand or spec.brand, spec.name_lines, spec.spec_text, spec.tagline, spec.claim, spec.other_name)
+        main = Path(spec.font) if spec.font else font_path
+        DRAW[spec.layout](Face(d, fw, fh, st.ink, st.accent, main, Path(spec.other_font) if spec.other_font else main), text)
+        return _finish(face, mask, fw, fh, margin)
 
     k = lambda v: int(round(v * fw / 280))  # noqa: E731  # sizes are the demo's at its 280 px face width
     brand_font = fit_font(font_path, spec.brand, int(fw * 0.86), k(64))
@@ -109,7 +122,12 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
         d.text((fw / 2, fh * 0.79), spec.tagline, font=tag_font, fill=(*st.ink, 230), anchor="mm")
     spec_font = fit_font(font_path, spec.spec_text, int(fw * 0.6), k(30))
     d.text((fw / 2, fh * 0.885), spec.spec_text, font=spec_font, fill=(*st.ink, 255), anchor="mm")
+    return _finish(face, mask, fw, fh, margin)
 
+
+def _finish(face: Image.Image, mask: Image.Image, fw: int, fh: int, margin: int) -> PackageAsset:
+    """The gloss over the face, the contact shadow around it, as a BGRA asset."""
+    W, H = fw + 2 * margin, fh + 2 * margin
     # faint gloss stripe
     gloss = Image.new("RGBA", (fw, fh), (0, 0, 0, 0))
     ImageDraw.Draw(gloss).polygon(((fw * 0.62, 0), (fw * 0.80, 0), (fw * 0.30, fh), (fw * 0.12, fh)), fill=(255, 255, 255, 22))
