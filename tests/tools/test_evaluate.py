@@ -114,6 +114,22 @@ def test_five_clip_evaluation_writes_the_tables(evaluation):
 
 
 @needs_media_tools
+def test_refuse_rescores_the_kept_evidence_as_the_evaluation_did(evaluation, small_bench):
+    """tools/refuse.py on evaluate.py's evidence.jsonl: the same fusion gives the same Strategy A figures."""
+    from refuse import refuse
+
+    folder, _ = small_bench
+    kept = [json.loads(line) for line in (evaluation / "evidence.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted((k["clip"], k["detector"]) for k in kept) == sorted(
+        (f"clip_{i:04d}", d) for i in range(BENCH_CLIPS) for d in ("none", "oracle"))
+    table11 = {r[0]: r[2] for r in csv.reader((evaluation / "table11_oracle.csv").open(encoding="utf-8"))}  # Strategy A column
+    again = refuse(evaluation, folder, "oracle", None, "use")
+    figures = again.split("|---|---|---|---|---|\n")[1].split("\n")[0].strip("| ").split(" | ")
+    assert figures[0] == table11["Perfect Match Rate"] and figures[1] == table11["Brand Accuracy (≥ 0.7)"]
+    assert "| classic | tuned |" in again  # by layout family (the small benchmark is all classic)
+
+
+@needs_media_tools
 def test_oracle_boxes_find_the_product_more_often_than_the_last_frame(evaluation):
     rows = list(csv.DictReader((evaluation / "per_clip.csv").open(encoding="utf-8")))
     sims = lambda det, cfg: [float(r["sim_product_name"]) for r in rows if r["detector"] == det and r["config"] == cfg]  # noqa: E731

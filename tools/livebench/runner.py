@@ -100,6 +100,7 @@ class Outcome:
     evidence_bytes: int
     result_ocr_asr: dict[str, Any] | None = None  # only when VL ran: the ablations of Table 12
     result_ocr_vl: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None  # the window's evidence (evaluate.py keeps Strategy A's, to re-fuse it later)
 
 
 @dataclass
@@ -270,6 +271,7 @@ class Evaluator(Closing):
                         run.clip, det_name, variant.key, [kf.frame.index for kf in keyframes], [kf.frame.pts for kf in keyframes],
                         [kf.score.total for kf in keyframes], result, self.fuse(silent), fused,
                         timings["decode"] + select_s + ocr_s, len(json.dumps(evidence, ensure_ascii=False).encode()), **ablations,
+                        evidence=evidence if variant.key == "A@1" else None,
                     )
                 )
                 if keep_thumbnails and keyframes:

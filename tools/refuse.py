@@ -1,0 +1,77 @@
+"""Re-fuse the evidence an evaluation kept and score it again: a fusion change measured in seconds.
+
+    python tools/refuse.py out/eval-layouts --dataset out/bench-layouts [--detector oracle] [--config liveguard.yaml]
+
+``tools/evaluate.py`` writes ``evidence.jsonl`` (Strategy A's evidence, K = 1, per clip and detector).
+This runs the configured fusion (the local rules by default) over each evidence again, scores the
+results against the truth with the same similarity and thresholds, and prints Table 11's Strategy A
+column and the table by packaging layout family; decode, detection and OCR are not repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: livebench
+
+from livebench.metrics import same_text, score_fields, summarise  # noqa: E402
+from livebench.report import Tables, md_table, pct  # noqa: E402
+from livebench.similarity import EMBEDDERS, FieldSimilarity, create_embedder  # noqa: E402
+
+from edge.config import parse_config  # noqa: E402
+from edge.fusion import create_fusion  # noqa: E402
+
+FIELDS = ("brand", "product_name", "category")
+
+
+def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path | None, embedder: str) -> str:
+    base = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}) if config else {}
+    rows = [json.loads(line) for line in (evaluation / "evidence.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    detectors = sorted({r["detector"] for r in rows}) if detector is None else [detector]
+    if not rows or not set(detectors) <= {r["detector"] for r in rows}:
+        raise SystemExit(f"refuse: {evaluation / 'evidence.jsonl'}: no evidence for detector(s) {detectors}")
+    similarity = FieldSimilarity(create_embedder(embedder, None))
+    parts = []
+    with create_fusion(parse_config(base, source=str(config or "defaults")).fusion) as fuse:
+        for name in detectors:
+            tables = Tables(name, ["A@1"])
+            scores = []
+            for row in (r for r in rows if r["detector"] == name):
+                truth = json.loads((dataset / row["truth"]).read_text(encoding="utf-8"))
+                result = fuse(row["evidence"])
+                similarity.prepare([result.get(f) for f in FIELDS] + [truth[f] for f in FIELDS])
+                score = score_fields(result, truth, similarity)
+                scores.append(score)
+                if "layout" in truth:
+                    whole = same_text(result.get("product_name"), truth["product_name"])
+                    tables.add_family(truth["layout"], truth["language"], score, whole)
+            s = summarise(scores)
+            parts.append(f"## Detector: {name} ({len(scores)} clips)\n")
+            parts.append(md_table(["Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Category (≥ 0.5)", "Similarity"],
+                                  [[pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(s["category_acc"]),
+                                    pct(s["similarity"])]]) + "\n")
+            by_family = tables.table_layouts()
+            if by_family is not None:
+                parts.append(md_table(*by_family) + "\n")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("evaluation", type=Path, help="an evaluate.py output folder (holding evidence.jsonl)")
+    ap.add_argument("--dataset", type=Path, required=True, help="the benchmark folder it evaluated (the truth)")
+    ap.add_argument("--detector", default=None, help="only this detector's evidence (default: each)")
+    ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML whose fusion section to use (default: built-in)")
+    ap.add_argument("--embedder", choices=EMBEDDERS, default="use", help="field-similarity model (default use, as evaluate.py)")
+    args = ap.parse_args(argv)
+    print(refuse(args.evaluation, args.dataset, args.detector, args.config, args.embedder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
