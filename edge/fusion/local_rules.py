@@ -54,6 +54,8 @@ OCR_CATEGORY_OF_PACKAGING = 0.7  # a category keyword anywhere on the packaging
 
 # Principle 3, conflict resolution: which of several OCR readings of one field is the stronger.
 MULTI_WORD_BRAND = 0.85  # a brand is mostly one word; a line of several is more often a slogan
+BRAND_IN_BLOCK = 0.6  # a line printed as one of several lines of the same type is part of a name, not a brand
+BRAND_NAMES_A_CATEGORY = 0.5  # a line that says what the product is ("Perfume", "香水") is rarely who makes it
 NAME_FRAGMENT = 0.85  # a line that is part of a larger text block is a fragment of the name
 NAME_WITH_CATEGORY = 1.1  # a name that says what the product is ("... Face Cream") ...
 NAME_WITHOUT_CATEGORY = 0.9  # ... beats one that does not
@@ -68,7 +70,8 @@ PROMINENCE_FLOOR = 0.5  # prior of the smallest print; the tallest naming print 
 PRINT_SIZE_RATIO = (0.75, 1.33)  # lines of one block differ in print height by at most a third
 LINE_GAP = (-0.3, 0.8)  # gap to the next line of a block, in print heights: a slight overlap to most of a line
 COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
-MAX_BLOCK_LINES = 3  # a name is printed over at most three lines
+MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
+SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
 BRAND_MAX_WORDS = 3  # a Latin-script brand has at most three words ...
 BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one)
 NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a brand or a label)
@@ -257,6 +260,19 @@ def _is_brand_like(line: _Line) -> bool:
     return line.words <= (BRAND_MAX_CJK_TOKENS if has_cjk(line.text) else BRAND_MAX_WORDS) and not find_specs(line.text)
 
 
+def _in_stacked_text(line: _Line, lines: Sequence[_Line]) -> bool:
+    """Is ``line`` one of several lines of the same type printed as one block (a stacked name)?"""
+    smallest, largest = SAME_PRINT
+    for other in lines:
+        if other is line:
+            continue
+        upper, lower = (other, line) if other.top < line.top else (line, other)
+        ratio = other.print_height / max(line.print_height, _NO_HEIGHT)
+        if smallest <= ratio <= largest and upper.continues_into(lower):
+            return True
+    return False
+
+
 def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     out = []
@@ -264,6 +280,10 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
         if not _is_brand_like(line):
             continue
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if line.words == 1 else MULTI_WORD_BRAND)
+        if _in_stacked_text(line, eligible):
+            conf *= BRAND_IN_BLOCK
+        if _categories_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
+            conf *= BRAND_NAMES_A_CATEGORY
         out.append(Candidate(line.text, "ocr", conf))
         if speech and coverage(line.text, speech) >= BRAND_SPOKEN:
             out.append(Candidate(line.text, "asr", ASR_BRAND))
@@ -368,14 +388,17 @@ def _lexicon() -> dict[str, list[str]]:
     return yaml.safe_load(text)
 
 
-def _categories_in(text: str) -> list[str]:
-    """Categories whose keywords occur in ``text``, the most specific (longest) keyword first."""
+def _categories_in(text: str, min_cjk: int = 1) -> list[str]:
+    """Categories whose keywords occur in ``text``, the most specific (longest) keyword first; Chinese
+    keywords of fewer than ``min_cjk`` characters are left out."""
     if not text:
         return []
     lowered = " ".join(tokens(text))
     hits = []
     for category, keywords in _lexicon().items():
         for keyword in keywords:
+            if has_cjk(keyword) and len(keyword) < min_cjk:
+                continue
             key = " ".join(tokens(keyword))
             found = key in lowered if has_cjk(keyword) else re.search(rf"\b{re.escape(key)}\b", lowered)
             if found:
