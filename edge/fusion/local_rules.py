@@ -73,7 +73,8 @@ COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the
 MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
 SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
 BRAND_MAX_WORDS = 3  # a Latin-script brand has at most three words ...
-BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one)
+BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one) ...
+BRAND_MIN_CJK_TOKENS = 2  # ... and at least two: a lone character on a pack is a word of the name
 NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a brand or a label)
 NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
 NAME_LETTER_SHARE = 0.5  # ... and letters make at least half of its non-space characters
@@ -199,7 +200,9 @@ class _Line:
         if find_prices(self.text) or _PROMO.search(self.text):
             return False
         letters = sum(ch.isalpha() for ch in self.text)
-        needed = max(NAME_MIN_LETTERS, int(len(self.text.replace(" ", "")) * NAME_LETTER_SHARE))
+        # one Chinese character is a word (霜, 水: the head noun of a stacked name); one Latin letter is not
+        least = 1 if has_cjk(self.text) else NAME_MIN_LETTERS
+        needed = max(least, int(len(self.text.replace(" ", "")) * NAME_LETTER_SHARE))
         return letters >= needed and not find_specs(self.text) == [self.text]
 
     def continues_into(self, below: _Line) -> bool:
@@ -257,7 +260,9 @@ def _line_weight(line: _Line, tallest: float, speech: str) -> float:
 
 
 def _is_brand_like(line: _Line) -> bool:
-    return line.words <= (BRAND_MAX_CJK_TOKENS if has_cjk(line.text) else BRAND_MAX_WORDS) and not find_specs(line.text)
+    if has_cjk(line.text):
+        return BRAND_MIN_CJK_TOKENS <= line.words <= BRAND_MAX_CJK_TOKENS and not find_specs(line.text)
+    return line.words <= BRAND_MAX_WORDS and not find_specs(line.text)
 
 
 def _in_stacked_text(line: _Line, lines: Sequence[_Line]) -> bool:

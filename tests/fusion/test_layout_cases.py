@@ -35,6 +35,9 @@ CASES = {
     "stacked-four": ([("HALCYON", 28, 40), ("Nude", 38, 100), ("Rose", 38, 142), ("Velvet", 38, 184), ("Lipstick", 38, 226)],
                      "HALCYON", "Nude Rose Velvet Lipstick"),
     "stacked-zh": ([("锦鲤", 28, 40), ("晚香", 40, 100), ("香水", 40, 145), ("50ml", 24, 300)], "锦鲤", "晚香香水"),
+    # a stacked Chinese name whose last line is one character, the head noun (霜: cream)
+    "stacked-zh-head": ([("KIYOMI", 22, 40), ("烟酰", 22, 70), ("胺亮", 22, 93), ("肤面", 22, 115), ("霜", 22, 138), ("30ml", 20, 190)],
+                        "KIYOMI", "烟酰胺亮肤面霜"),
 }
 
 
