@@ -49,10 +49,6 @@ class Collector(Closing):
             receive_maximum=cfg.receive_maximum, batch_max=cfg.batch_max, batch_ms=cfg.batch_ms,
         )
 
-    @property
-    def subscriber(self) -> MqttSubscriber:
-        return self._subscriber
-
     def start(self) -> Collector:
         self._subscriber.start()
         return self

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -238,10 +238,8 @@ class Store(Closing):
                 raise
 
     def _drop(self) -> None:
-        try:
+        with suppress(Exception):  # closing a dead connection may fail too; it is dropped either way
             self._db.close()
-        except Exception:  # noqa: BLE001, S110 - closing a dead connection may fail too; it is dropped either way
-            pass
         self._db = None
 
     def _sql(self, text: str) -> str:

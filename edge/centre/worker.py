@@ -54,10 +54,6 @@ class FusionWorker(Closing):
             session_expiry_s=cfg.session_expiry_s, receive_maximum=cfg.receive_maximum, batch_max=1, batch_ms=0,
         )
 
-    @property
-    def subscriber(self) -> MqttSubscriber:
-        return self._subscriber
-
     def start(self) -> FusionWorker:
         self.publisher.start()
         self._subscriber.start()

@@ -155,9 +155,11 @@ def grounds_of(result: Mapping[str, Any], readings: Readings, fields: tuple[str,
 def judge(result: dict[str, Any], readings: Readings, modalities: tuple[str, ...]) -> list[str]:
     """Null each :data:`JUDGED` field (each key attribute) of ``result`` that no modality holds, keep it in
     ``result["ungrounded"]`` with the modalities the engine claimed, set every judged field's support to the
-    modalities that do hold it, and lower every confidence when something was nulled. One line per nulled value."""
+    modalities that do hold it (and ``result["grounds"]`` to what is left), and lower every confidence when
+    something was nulled. One line per nulled value."""
     lines: list[str] = []
     ungrounded: dict[str, Any] = {}
+    grounds = result.setdefault("grounds", {})
     engine = result.get("engine", "the engine")
     for name in JUDGED:
         value = result.get(name)
@@ -173,6 +175,7 @@ def judge(result: dict[str, Any], readings: Readings, modalities: tuple[str, ...
                 result[name] = value
                 if not value:
                     result["confidence"][name], result["support"][name] = 0.0, []
+                    grounds.pop(name, None)
                     continue
         found = readings.grounds(name, value)
         if not found.modalities:
@@ -181,8 +184,10 @@ def judge(result: dict[str, Any], readings: Readings, modalities: tuple[str, ...
             result["confidence"][name], result["support"][name] = 0.0, []
             lines.append(f"grounding: {engine}'s {name} {str(value)[:60]!r} (claimed from {'+'.join(claimed) or 'nothing'}) "
                          "is held by no evidence; nulled")
+            grounds.pop(name, None)
             continue
         result["support"][name] = [m for m in modalities if m in found.modalities]
+        grounds[name] = found.document()
     if ungrounded:
         result["ungrounded"] = ungrounded
         result["confidence"] = {k: round(v * UNGROUNDED_PENALTY, 4) for k, v in result["confidence"].items()}

@@ -19,7 +19,7 @@ from edge.fusion.answer import blank_to_none, parse_object, shape_problem
 from edge.fusion.client import ChatClient, CloudError, Reply, cloud_client
 from edge.fusion.documents import CONFIDENCE_DIGITS, FIELDS, MODALITIES, Decision, EvidenceView, result_record
 from edge.fusion.engine import Closing, Document, FusionEngine
-from edge.fusion.grounding import grounds_of, judge
+from edge.fusion.grounding import judge
 from edge.fusion.prompt import ANSWER_SCHEMA, UNIT_SCHEMA, fusion_messages, repair_messages, structuring_messages
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ class QwenFusion(Closing):
             if answer is not None:
                 result = _result(view, answer, self.model)
                 failures.extend(judge(result, view.readings(), MODALITIES))  # an invented value is not passed on as fact
-                result["grounds"] = grounds_of(result, view.readings(), FIELDS)
                 problem = schema_problem(result, RESULT_SCHEMA)
                 if problem is None:
                     if failures:

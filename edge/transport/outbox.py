@@ -109,12 +109,9 @@ class Outbox(Closing):
     def put(self, topic: str, payload: bytes, doc_id: str, schema: str) -> int:
         """Commit one message (durable when this returns); returns its sequence number."""
         with self._lock, self._transaction():
-            seq = self._db.execute(
-                "INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
-                (topic, payload, doc_id, schema, self._clock()),
-            ).lastrowid
+            seq = self._insert(topic, payload, doc_id, schema)
             self._enforce_bounds()
-        return int(seq)
+        return seq
 
     def put_once(self, topic: str, payload: bytes, doc_id: str, schema: str) -> int | None:
         """Like :meth:`put`, unless a document with ``doc_id`` was put this way within ``max_age_s``: then None.
@@ -125,12 +122,9 @@ class Outbox(Closing):
         with self._lock, self._transaction():
             if not self._db.execute("INSERT OR IGNORE INTO seen (doc_id, created) VALUES (?, ?)", (doc_id, self._clock())).rowcount:
                 return None
-            seq = self._db.execute(
-                "INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
-                (topic, payload, doc_id, schema, self._clock()),
-            ).lastrowid
+            seq = self._insert(topic, payload, doc_id, schema)
             self._enforce_bounds()
-        return int(seq)
+        return seq
 
     def was_put(self, doc_id: str) -> bool:
         """True when :meth:`put_once` took a document with ``doc_id`` within ``max_age_s``."""
@@ -141,8 +135,7 @@ class Outbox(Closing):
         """Keep a document that will never be sent (input that could not be processed) in ``parked``, with why."""
         now = self._clock()
         with self._lock, self._transaction():  # in and out of messages in one transaction: no sender ever sees it
-            seq = self._db.execute("INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
-                                   (topic, payload, doc_id, schema, now)).lastrowid
+            seq = self._insert(topic, payload, doc_id, schema, now)
             self._db.execute("INSERT INTO parked SELECT seq, topic, payload, doc_id, schema, created, ?, ? FROM messages WHERE seq = ?",
                              (now, reason, seq))
             self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
@@ -198,6 +191,12 @@ class Outbox(Closing):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _insert(self, topic: str, payload: bytes, doc_id: str, schema: str, created: float | None = None) -> int:
+        """One row into ``messages`` (inside the caller's transaction); its sequence number."""
+        created = self._clock() if created is None else created
+        return int(self._db.execute("INSERT INTO messages (topic, payload, doc_id, schema, created) VALUES (?, ?, ?, ?, ?)",
+                                    (topic, payload, doc_id, schema, created)).lastrowid)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)

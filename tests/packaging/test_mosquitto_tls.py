@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from broker import needs_mosquitto
+from daemon import wait_until
 from mqtt_auth import Client, example_broker, make_ca, make_certificates, make_client_certificate
 from workspace import CONFIGS
 
@@ -23,15 +24,6 @@ ACL = (CONFIGS / "mosquitto/liveguard.acl").read_text(encoding="utf-8")
 # password_file users: they log in on the password listener (8883); on 8884 their passwords count for nothing
 USERS = {"cam-a": "pw-a", "cam-b": "pw-b", "collector": "pw-c"}
 SITE = "lab"
-
-
-def wait_until(predicate, timeout: float = 15) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +93,7 @@ def test_the_certificate_is_the_user_name(site, connect, tmp_path):
         outbox.put(own.document("studio", "evidence"), b'{"schema": "liveguard.evidence/1"}', "ev-a", "liveguard.evidence/1")
         with MqttPublisher(box_config(site, "cam-a", mtls), outbox, own) as publisher:
             publisher.wake()
-            assert wait_until(lambda: outbox.stats().sent == 1)  # PUBACK success
+            assert wait_until(lambda: outbox.stats().sent == 1, 15)  # PUBACK success
         assert outbox.stats().parked == 0
     assert collector.wait_for_topics(1) == [own.document("studio", "evidence")]
     # cam-a's certificate, claiming cam-b's topics and logging in as cam-b with cam-b's valid password
@@ -112,7 +104,7 @@ def test_the_certificate_is_the_user_name(site, connect, tmp_path):
         outbox.put(forged.document("studio", "result"), b'{"schema": "liveguard.result/1"}', "res-b", "liveguard.result/1")
         with MqttPublisher(box_config(site, "cam-a", mtls, username="cam-b", password_file=password), outbox, forged) as publisher:
             publisher.wake()
-            assert wait_until(lambda: outbox.stats().parked == 1)
+            assert wait_until(lambda: outbox.stats().parked == 1, 15)
         ((message, reason),) = outbox.parked()
         assert message.doc_id == "res-b" and "PUBACK 0x87" in reason and outbox.stats().sent == 0
     assert "as liveguard-lab-cam-b (p5, c1, k30, u'cam-a')" in site.server.log_text()  # the broker's view of it

@@ -82,10 +82,10 @@ class Face:
         return int(round(v * self.width / 280))  # sizes are the demo's at its 280 px face width
 
     def text(self, xy: tuple[float, float], text: str, size: int, width_share: float, anchor: str = "mm", font: Path | None = None,
-             spacing: float = 0.0) -> ImageFont.FreeTypeFont:
+             letter_spaced: bool = False) -> ImageFont.FreeTypeFont:
         """Draw ``text`` at ``xy`` in the largest font up to ``size`` that fits ``width_share`` of the face."""
         path = font or self.font
-        shown = (" " * 1).join(text) if spacing else text  # letter-spaced: a logo
+        shown = " ".join(text) if letter_spaced else text  # a logo's spaced letters
         chosen = fit_font(path, shown, int(self.width * width_share), size)
         self.draw.text(xy, shown, font=chosen, fill=(*self.ink, 255), anchor=anchor)
         return chosen
@@ -128,7 +128,7 @@ def stacked(face: Face, text: PackText) -> None:
 def logo(face: Face, text: PackText) -> None:
     """The brand as a small letter-spaced logo in the top-left corner; the name big in the middle."""
     w, h = face.width, face.height
-    face.text((w * 0.08, h * 0.10), text.brand, face.k(22), 0.55, anchor="lm", spacing=1)
+    face.text((w * 0.08, h * 0.10), text.brand, face.k(22), 0.55, anchor="lm", letter_spaced=True)
     _name_block(face, text.name_lines, h * 0.40, face.k(40))
     if text.tagline:
         face.text((w / 2, h * 0.74), text.tagline, face.k(15), 0.8)
