@@ -28,6 +28,8 @@ from livegen.benchmark import clip_recipe  # noqa: E402
 from livegen.clip import make_clip  # noqa: E402
 from livegen.coco import coco_document, frame_file  # noqa: E402
 from livegen.layouts import expand  # noqa: E402
+from livegen.overlay import SKINS  # noqa: E402
+from livegen.photos import available  # noqa: E402
 from livegen.render import RenderedFrame  # noqa: E402
 from livegen.truth import format_json  # noqa: E402
 
@@ -35,11 +37,11 @@ MANIFEST_SCHEMA = "liveguard.benchmark/1"
 
 
 def make_one(out: Path, seed: int, index: int, duration: float | None, coco_stride: int, coco_images: bool,
-             layouts: tuple[str, ...] = ("classic",)) -> dict:
+             layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = ()) -> dict:
     """Render clip ``index`` into ``out/clips``; returns its truth record and the seconds it took."""
     cv2.setNumThreads(1)  # one clip per core
     started = time.perf_counter()
-    recipe = clip_recipe(seed, index, duration, layouts)
+    recipe = clip_recipe(seed, index, duration, layouts, skins, photos)
     video = out / "clips" / f"{recipe.clip_id}.mp4"
 
     def save(frame: RenderedFrame) -> None:
@@ -76,16 +78,18 @@ def manifest_row(truth: dict, out: Path) -> dict:
         "has_transition": truth["has_transition"],
         "segments": [s["kind"] for s in truth["segments"]],
         "layout": truth["layout"],
+        "skin": truth.get("skin", "classic"),
     }
 
 
 def make_benchmark(
     out: Path, clips: int, seed: int, *, workers: int = 2, duration: float | None = None, coco_stride: int = 5,
-    coco_images: bool = False, layouts: tuple[str, ...] = ("classic",), log=print,
+    coco_images: bool = False, layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",),
+    photos: tuple[Path, ...] = (), log=print,
 ) -> dict:
     """Generate the dataset; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts) for i in range(clips)]
+    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts, skins, photos) for i in range(clips)]
     started = time.perf_counter()
     results: list[dict] = []
     if workers > 1 and clips > 1:
@@ -108,8 +112,11 @@ def make_benchmark(
         "coco": {"annotations": "coco/annotations.json", "stride": coco_stride, "images_written": coco_images},
         "generator": "tools/make_benchmark.py",
         "command": f"python tools/make_benchmark.py --out {out} --clips {clips} --seed {seed}"
-        + (f" --duration {duration}" if duration else "") + (f" --layouts {','.join(layouts)}" if layouts != ("classic",) else ""),
+        + (f" --duration {duration}" if duration else "") + (f" --layouts {','.join(layouts)}" if layouts != ("classic",) else "")
+        + (f" --skins {','.join(skins)}" if skins != ("classic",) else "") + (f" --photos {photos[0].parent}" if photos else ""),
         "layouts": list(layouts),
+        "skins": list(skins),
+        "photos": [p.name for p in photos],
         "generation_seconds": round(time.perf_counter() - started, 1),
         "workers": workers,
     }
@@ -128,17 +135,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--coco-images", action="store_true", help="also write the annotated frames as JPEGs under DIR/coco/frames")
     ap.add_argument("--layouts", default="classic", help="packaging layout families to draw from (livegen/layouts.py): classic "
                     "(default, the one family of earlier benchmarks), tuned, held-out, all, or NAME,NAME...")
+    ap.add_argument("--skins", default="classic", help=f"live-room skins to draw from: classic (default), all, or NAME,NAME... "
+                    f"({', '.join(SKINS)})")
+    ap.add_argument("--photos", type=Path, default=None, help="a folder with catalogued product photos (livegen/photos.py, "
+                    "e.g. opencv-doc's examples/data): every clip shows one of them instead of a drawn pack")
     args = ap.parse_args(argv)
     try:
         layouts = expand(args.layouts)
-    except ValueError as exc:
+        skins = SKINS if args.skins == "all" else tuple(n.strip() for n in args.skins.split(",") if n.strip())
+        if not skins or set(skins) - set(SKINS):
+            raise ValueError(f"--skins {args.skins!r}: choose from {', '.join(SKINS)} or all")
+        photos = tuple(available(args.photos)) if args.photos else ()
+    except (ValueError, FileNotFoundError) as exc:
         ap.error(str(exc))
     if args.duration is not None and not 4.0 <= args.duration <= 20.0:
         ap.error("--duration must be between 4 and 20 s")
     try:
         manifest = make_benchmark(
             args.out, args.clips, args.seed, workers=args.workers, duration=args.duration, coco_stride=args.coco_stride,
-            coco_images=args.coco_images, layouts=layouts, log=lambda m: print(m, file=sys.stderr),
+            coco_images=args.coco_images, layouts=layouts, skins=skins, photos=photos, log=lambda m: print(m, file=sys.stderr),
         )
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"make_benchmark: {exc}", file=sys.stderr)

@@ -15,8 +15,9 @@ from typing import Any
 from edge.evidence.forms import box_points, ocr_lines, segments
 from edge.evidence.schema import RESULT_SCHEMA
 from edge.fusion.grounding import Readings, Segment, grounds_of
+from edge.fusion.taxonomy import taxonomy, type_named
 
-FIELDS = ("product_name", "brand", "category", "key_attributes", "price")  # the product fields of a result
+FIELDS = ("product_name", "brand", "product_type", "category", "key_attributes", "price")  # the product fields of a result
 MODALITIES = ("ocr", "vl", "asr")  # paper §3.5.2 principle 2: the reliability order
 CONFIDENCE_DIGITS = 4  # a field's confidence is reported to four decimals
 
@@ -161,7 +162,26 @@ def result_record(evidence: EvidenceView, engine: str, decisions: Mapping[str, D
         else:
             result[field] = decision.value
             confidence[field], support[field] = decision.confidence, list(decision.support)
+        if field == "category":
+            result["category_id"] = None  # set by _in_taxonomy; here for the key order
+    _in_taxonomy(result, confidence, support)
     result["confidence"] = confidence
     result["support"] = support
     result["grounds"] = grounds_of(result, evidence.readings(), FIELDS)
     return result
+
+
+def _in_taxonomy(result: dict[str, Any], confidence: dict[str, float], support: dict[str, list[str]]) -> None:
+    """``category`` as a department of the product taxonomy (its full path) and its id as ``category_id``.
+
+    A category the taxonomy does not know gives way to the department of the product type, if that names
+    one; otherwise it stays as the engine gave it, with ``category_id`` None.
+    """
+    found = taxonomy().find(result.get("category"))
+    kind = type_named(result.get("product_type")) if found is None else None
+    if kind is not None:
+        found = kind.department
+        confidence["category"], support["category"] = confidence["product_type"], list(support["product_type"])
+    if found is not None:
+        result["category"] = found.path
+    result["category_id"] = found.id if found else None

@@ -7,10 +7,10 @@ width and spacing never matter (NFKC, lower case). A price is grounded where the
 read or said. The references name the evidence: OCR line indexes (into ``evidence.ocr.lines``),
 ASR segment times, and whether the VL answer says it.
 
-The category is a classification, not a reading (``Skincare`` is seldom printed), so it is located
-where it can be but never judged. Every engine's result carries the references (``grounds``); the
-cloud engine also nulls a field no modality supports (:func:`judge`), keeps the value
-aside in ``ungrounded`` for audit, and counts it.
+The product type and the category (its department) are a classification, not a reading (``Skin Care``
+is seldom printed), so they are located where a word naming the type is, but never judged. Every
+engine's result carries the references (``grounds``); the cloud engine also nulls a field no modality
+supports (:func:`judge`), keeps the value aside in ``ungrounded`` for audit, and counts it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge.fusion.taxonomy import type_words
 from edge.fusion.text import coverage, find_prices, tokens, words_to_numbers
 
 GROUNDED_COVERAGE = 0.6  # share of a value's tokens the modality must hold
@@ -117,6 +118,11 @@ def field_grounds(field: str, value: Any, ocr: list[str], segments: list[Segment
         for item in value.values():
             found = found.merge(locate(str(item), ocr, segments, speech, vl))
         return found
+    if field in ("product_type", "category"):  # a type is found where any word that names it is ("Serum" for facial serum)
+        found = Grounds()
+        for word in type_words(str(value)):
+            found = found.merge(locate(word, ocr, segments, speech, vl))
+        return found
     return locate(str(value), ocr, segments, speech, vl, price=field == "price")
 
 
@@ -144,6 +150,8 @@ def grounds_of(result: Mapping[str, Any], readings: Readings, fields: tuple[str,
     out = {}
     for name in fields:
         value = result.get(name)
+        if name == "category" and value is not None:
+            value = result.get("product_type") or value  # a department is found where its type is named
         if value is None or value == {}:
             continue
         found = readings.grounds(name, value).document()

@@ -16,14 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceLine, EvidenceView, VlReading, result_record
 from edge.fusion.engine import Closing, Document
+from edge.fusion.taxonomy import taxonomy, type_named, types_in
 from edge.fusion.text import coverage, find_prices, find_specs, has_cjk, similarity, tokens
 from edge.text import CJK_UNIFIED, char_class
 
@@ -48,9 +45,9 @@ ASR_BRAND = 0.8  # speech saying a packaging brand line in full
 ASR_NAME = 0.7  # speech saying most of a packaging name line
 ASR_PRICE = 0.7  # a price the host says (number words included)
 ASR_SPEC = 0.7  # a quantity the host says
-ASR_CATEGORY = 0.6  # a category keyword the host says
-OCR_CATEGORY_OF_NAME = 0.9  # a category keyword in the chosen product name
-OCR_CATEGORY_OF_PACKAGING = 0.7  # a category keyword anywhere on the packaging
+ASR_TYPE = 0.6  # a word naming a product type that the host says
+OCR_TYPE_OF_NAME = 0.9  # a word naming a product type in the chosen product name
+OCR_TYPE_OF_PACKAGING = 0.7  # a word naming a product type anywhere on the packaging
 
 # Principle 3, conflict resolution: which of several OCR readings of one field is the stronger.
 MULTI_WORD_BRAND = 0.85  # a brand is mostly one word; a line of several is more often a slogan
@@ -151,12 +148,14 @@ class LocalRules(Closing):
         brand = decide(_brand_candidates(lines, speech, vl))
         taken = brand.value if brand and "ocr" in brand.support else None
         name = decide(_name_candidates(lines, speech, vl, brand.value if brand else None, taken))
-        category = decide(_category_candidates(lines, speech, vl, name.value if name else None))
+        product_type = decide(_type_candidates(lines, speech, vl, name))
+        category = _department(product_type, vl)
         price = decide(_price_candidates(lines, speech))
         spec = decide(_spec_candidates(lines, speech))
         attributes = Decision({"spec": spec.value}, spec.confidence, spec.support) if spec else None
 
-        decisions = {"product_name": name, "brand": brand, "category": category, "key_attributes": attributes, "price": price}
+        decisions = {"product_name": name, "brand": brand, "product_type": product_type, "category": category,
+                     "key_attributes": attributes, "price": price}
         return result_record(evidence, ENGINE, decisions)
 
 
@@ -287,7 +286,7 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if line.words == 1 else MULTI_WORD_BRAND)
         if _in_stacked_text(line, eligible):
             conf *= BRAND_IN_BLOCK
-        if _categories_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
+        if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
         out.append(Candidate(line.text, "ocr", conf))
         if speech and coverage(line.text, speech) >= BRAND_SPOKEN:
@@ -311,7 +310,7 @@ def _name_candidates(
             continue
         text = _strip_spec(line.text)
         fragment = NAME_FRAGMENT if any(line is not b and line.text in b.text for b in blocks) else 1.0
-        named = NAME_WITH_CATEGORY if _categories_in(text) else NAME_WITHOUT_CATEGORY
+        named = NAME_WITH_CATEGORY if types_in(text) else NAME_WITHOUT_CATEGORY
         conf = line.confidence * _line_weight(line, tallest, speech) * fragment * named
         out.append(Candidate(text, "ocr", min(conf, 1.0)))
         if speech and coverage(text, speech) >= NAME_SPOKEN:
@@ -325,18 +324,27 @@ def _name_candidates(
     return out
 
 
-def _category_candidates(
-    lines: Sequence[_Line], speech: str, vl: VlReading | None, name: str | None
-) -> list[Candidate]:
+def _type_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None, name: Decision | None) -> list[Candidate]:
+    """The product type the name, the packaging, the VL answer and the speech name (each its most specific);
+    the name's type comes from the modality that leads the name's support."""
     out = []
-    if name:
-        out += [Candidate(cat, "ocr", OCR_CATEGORY_OF_NAME) for cat in _categories_in(name)[:1]]
+    if name and name.support:
+        out += [Candidate(m.value, name.support[0], OCR_TYPE_OF_NAME) for m in types_in(name.value)[:1]]
     packaging = " \n ".join(line.text for line in lines if line.in_product is not False)
-    out += [Candidate(cat, "ocr", OCR_CATEGORY_OF_PACKAGING) for cat in _categories_in(packaging)[:1]]
+    out += [Candidate(m.value, "ocr", OCR_TYPE_OF_PACKAGING) for m in types_in(packaging)[:1]]
     if vl and vl.category:
-        out.append(_vl_candidate(vl.category, vl))
-    out += [Candidate(cat, "asr", ASR_CATEGORY) for cat in _categories_in(speech)[:1]]
+        out += [_vl_candidate(m.value, vl) for m in types_in(vl.category)[:1]]
+    out += [Candidate(m.value, "asr", ASR_TYPE) for m in types_in(speech)[:1]]
     return out
+
+
+def _department(product_type: Decision | None, vl: VlReading | None) -> Decision | None:
+    """The department of the decided type; without one, the department the VL answer names."""
+    kind = type_named(product_type.value) if product_type else None
+    if product_type and kind:
+        return Decision(kind.department.path, product_type.confidence, product_type.support)
+    found = taxonomy().find(vl.category) if vl and vl.category else None
+    return Decision(found.path, float(vl.confidence or VL_CONFIDENCE), ("vl",)) if vl and found else None
 
 
 def _vl_candidate(value: str, vl: VlReading) -> Candidate:
@@ -385,27 +393,3 @@ def _speech_brand(speech: str) -> list[Candidate]:
     """Completion from speech alone: a capitalised name right after 'the'/'from'/'by'."""
     match = re.search(r"\b(?:the|from|by)\s+([A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+)+", speech)
     return [Candidate(match.group(1), "asr", ASR_BRAND_ALONE)] if match else []
-
-
-@lru_cache(maxsize=1)
-def _lexicon() -> dict[str, list[str]]:
-    text = resources.files("edge.fusion").joinpath("categories.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def _categories_in(text: str, min_cjk: int = 1) -> list[str]:
-    """Categories whose keywords occur in ``text``, the most specific (longest) keyword first; Chinese
-    keywords of fewer than ``min_cjk`` characters are left out."""
-    if not text:
-        return []
-    lowered = " ".join(tokens(text))
-    hits = []
-    for category, keywords in _lexicon().items():
-        for keyword in keywords:
-            if has_cjk(keyword) and len(keyword) < min_cjk:
-                continue
-            key = " ".join(tokens(keyword))
-            found = key in lowered if has_cjk(keyword) else re.search(rf"\b{re.escape(key)}\b", lowered)
-            if found:
-                hits.append((len(key), category))
-    return [cat for _, cat in sorted(hits, key=lambda h: -h[0])]

@@ -25,11 +25,12 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "title": "fusion answer (the product fields of liveguard.result/1)",
     "type": "object",
     "additionalProperties": False,
-    "required": ["product_name", "brand", "category", "key_attributes", "price", "confidence", "support"],
+    "required": ["product_name", "brand", "product_type", "category", "key_attributes", "price", "confidence", "support"],
     "properties": {
         "product_name": _text_or_null(120),
         "brand": _text_or_null(60),
-        "category": _text_or_null(60),
+        "product_type": _text_or_null(60),
+        "category": _text_or_null(200),
         "key_attributes": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 60}},
         "price": _text_or_null(30),
         "confidence": {
@@ -109,11 +110,14 @@ agreement with the ocr evidence.
 supports: use null.
 
 Answer with one JSON object and nothing else, with exactly these keys:
-{"product_name": string or null, "brand": string or null, "category": string or null, \
-"key_attributes": {attribute: value, e.g. "spec": "50 ml"}, "price": string or null (currency symbol and amount, \
-e.g. "¥129"), "confidence": {each of the five fields: a number from 0 to 1}, \
-"support": {each of the five fields: the list of modalities among "ocr", "vl", "asr" that support its value}}.
-Keep the spelling of the highest-ranked modality that supports a value. Write values in the language of the evidence."""
+{"product_name": string or null, "brand": string or null, "product_type": string or null (what the product is, a \
+short noun phrase such as "shampoo", "facial serum", "洗面奶"), "category": string or null (its department: the full \
+path of a category of Google's product taxonomy, e.g. "Health & Beauty > Personal Care > Hair Care > Shampoo & \
+Conditioner > Shampoo"), "key_attributes": {attribute: value, e.g. "spec": "50 ml"}, "price": string or null (currency \
+symbol and amount, e.g. "¥129"), "confidence": {each of the six fields: a number from 0 to 1}, \
+"support": {each of the six fields: the list of modalities among "ocr", "vl", "asr" that support its value}}.
+Keep the spelling of the highest-ranked modality that supports a value. Write values in the language of the evidence \
+(the category path always in English, as the taxonomy writes it)."""
 
 STRUCTURE_SYSTEM = """\
 You turn the raw {modality} output of one e-commerce livestream window into a structured evidence unit (json).

@@ -127,7 +127,12 @@ def _read(
 def _normalise_answer(answer: dict[str, Any]) -> dict[str, Any]:
     """Forgivable differences only: blank strings are null, modality names lower-case and unique."""
     out = dict(answer)
-    for field in ("product_name", "brand", "category", "price"):
+    if "product_type" not in out and "category" in out:  # an answer in the older five-field shape: no type given
+        out["product_type"] = None
+        for part in ("confidence", "support"):
+            if isinstance(out.get(part), dict):
+                out[part] = {**out[part], "product_type": 0.0 if part == "confidence" else []}
+    for field in ("product_name", "brand", "product_type", "category", "price"):
         if field in out:
             out[field] = blank_to_none(out[field])
     if isinstance(out.get("key_attributes"), dict):

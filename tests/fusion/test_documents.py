@@ -54,7 +54,8 @@ def test_result_record_header_and_empty_fields(make_evidence):
     view = EvidenceView.from_document(make_evidence())
     result = result_record(view, "some-engine", {"brand": Decision("AURORA", 0.9, ("ocr", "asr"))})
     assert schema_problem(result, RESULT_SCHEMA) is None
-    assert list(result) == ["schema", "evidence_id", "engine", "source", *FIELDS, "confidence", "support", "grounds"]
+    fields = [*FIELDS[: FIELDS.index("category") + 1], "category_id", *FIELDS[FIELDS.index("category") + 1 :]]
+    assert list(result) == ["schema", "evidence_id", "engine", "source", *fields, "confidence", "support", "grounds"]
     header = (result["schema"], result["evidence_id"], result["engine"], result["source"])
     assert header == (RESULT_SCHEMA, "0" * 32, "some-engine", "demo.mp4")
     assert result["brand"] == "AURORA" and result["confidence"]["brand"] == 0.9 and result["support"]["brand"] == ["ocr", "asr"]
@@ -66,7 +67,7 @@ def test_every_engine_writes_the_same_header(make_evidence, make_line):
     from edge.fusion.qwen import _result
 
     ev = make_evidence([make_line("AURORA", height=60)], speech="Aurora")
-    answer = {"product_name": None, "brand": "AURORA", "category": None, "key_attributes": {}, "price": None,
+    answer = {"product_name": None, "brand": "AURORA", "product_type": None, "category": None, "key_attributes": {}, "price": None,
               "confidence": dict.fromkeys(FIELDS, 0.9), "support": {f: ["ocr", "vl"] for f in FIELDS}}
     cloud = _result(EvidenceView.from_document(ev), answer, "qwen-plus")
     local = fuse_local(ev)

@@ -43,7 +43,9 @@ def test_package_text_gives_brand_name_spec(make_evidence, make_line):
     ])
     result = fuse_local(ev)
     assert schema_problem(result, RESULT_SCHEMA) is None
-    assert (result["brand"], result["product_name"], result["category"]) == ("AURORA", "Hydra Glow Face Cream", "Skincare")
+    assert (result["brand"], result["product_name"], result["product_type"]) == ("AURORA", "Hydra Glow Face Cream", "face cream")
+    assert result["category"] == "Health & Beauty > Personal Care > Cosmetics > Skin Care > Lotion & Moisturizer"
+    assert result["category_id"] == 2592 and result["grounds"]["category"] == result["grounds"]["product_type"] == {"ocr_lines": [1]}
     assert result["key_attributes"] == {"spec": "50 ml"}
     assert result["support"]["brand"] == ["ocr"] and result["engine"] == "local-rules"
     assert result["evidence_id"] == ev["id"]
@@ -58,7 +60,8 @@ def test_overlay_text_never_names_the_product(make_evidence, make_line):
     ])
     result = fuse_local(ev)
     assert result["brand"] == "NOVA" and result["product_name"] == "Silk Repair Shampoo"
-    assert result["category"] == "Hair care"
+    assert result["product_type"] == "shampoo"
+    assert result["category"] == "Health & Beauty > Personal Care > Hair Care > Shampoo & Conditioner > Shampoo"
 
 
 def test_price_from_banner_and_speech_agree(make_evidence, make_line):
@@ -83,21 +86,22 @@ def test_speech_confirms_brand_and_completes_name(make_evidence, make_line):
     result = fuse_local(ev)
     assert result["brand"] == "LUMA" and "asr" in result["support"]["brand"]
     assert result["product_name"] == "Night Repair Serum" and result["support"]["product_name"] == ["asr"]
-    assert result["category"] == "Skincare"
+    assert result["product_type"] == "facial serum" and result["category"] == "Health & Beauty > Personal Care > Cosmetics > Skin Care"
+    assert result["support"]["category"] == ["asr"]
     assert result["key_attributes"] == {"spec": "50 ml"}
 
 
 def test_speech_only_completion(make_evidence):
     result = fuse_local(make_evidence([], speech="This one is from Zephyr Audio Pro Earbuds with a great bass."))
     assert result["brand"] == "Zephyr" and result["support"]["brand"] == ["asr"]
-    assert result["category"] == "Electronics"
+    assert result["product_type"] == "earbuds" and result["category_id"] == 543626  # Electronics > Audio > ... > Headphones
     assert schema_problem(result, RESULT_SCHEMA) is None
 
 
 def test_nothing_known_gives_empty_but_valid_result(make_evidence):
     result = fuse_local(make_evidence())
     assert schema_problem(result, RESULT_SCHEMA) is None
-    assert all(result[f] is None for f in ("brand", "product_name", "category", "price"))
+    assert all(result[f] is None for f in ("brand", "product_name", "product_type", "category", "category_id", "price"))
     assert result["key_attributes"] == {} and result["confidence"]["brand"] == 0.0
 
 
@@ -108,7 +112,9 @@ def test_vl_fills_missing_category_and_ocr_keeps_brand(make_evidence, make_line)
     )
     result = fuse_local(ev)
     assert result["brand"] == "KIRA" and result["support"]["brand"] == ["ocr", "vl"]
-    assert result["category"] == "Makeup" and "vl" in result["support"]["category"]
+    assert result["product_type"] == "lip gloss" and result["support"]["product_type"] == ["vl"]  # "lip tint" in its name
+    assert result["category"] == "Health & Beauty > Personal Care > Cosmetics > Makeup > Lip Makeup > Lip Gloss"
+    assert result["support"]["category"] == ["vl"]
 
 
 def test_chinese_packaging(make_evidence, make_line):
@@ -118,7 +124,7 @@ def test_chinese_packaging(make_evidence, make_line):
     )
     result = fuse_local(ev)
     assert result["brand"] == "花漾" and result["product_name"] == "水光保湿面霜"
-    assert result["category"] == "Skincare" and result["price"] == "¥99"
+    assert result["product_type"] == "面霜" and result["category_id"] == 2592 and result["price"] == "¥99"
     assert result["key_attributes"] == {"spec": "50 ml"}
 
 

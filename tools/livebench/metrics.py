@@ -23,11 +23,18 @@ SAME_CONFIDENCE = 0.01  # Table 9: |B - A| at most this is "equivalent"
 
 @dataclass(frozen=True)
 class FieldScores:
-    """One clip's similarity per field between the result and the truth."""
+    """One clip's similarity per field between the result and the truth.
+
+    ``category`` is the better of the two ways a result names it (the paper calls the field coarse):
+    ``product_type``, the similarity of the product types, and ``department``, 1 when the departments
+    are the same or one holds the other below the top levels (``edge.fusion.taxonomy.same_department``).
+    """
 
     brand: float
     product_name: float
     category: float
+    product_type: float = 0.0
+    department: float = 0.0
 
     def get(self, field: str) -> float:
         return float(getattr(self, field))
@@ -38,7 +45,31 @@ class FieldScores:
 
 
 def score_fields(result: Mapping[str, Any], truth: Mapping[str, Any], similarity: Callable[[Any, Any], float]) -> FieldScores:
-    return FieldScores(*(similarity(result.get(f), truth.get(f)) for f in FIELDS))
+    from edge.fusion.taxonomy import same_department, taxonomy
+
+    kind, department = truth_kind(truth)
+    ptype = similarity(result.get("product_type"), kind) if kind else 0.0
+    tax = taxonomy()
+    dept = float(same_department(tax.find(result.get("category")), tax.find(department)))
+    return FieldScores(similarity(result.get("brand"), truth.get("brand")),
+                       similarity(result.get("product_name"), truth.get("product_name")), max(ptype, dept), ptype, dept)
+
+
+def truth_kind(truth: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The truth's product type and department; a clip made before they were recorded gets them from the
+    generator's catalogue (its category and the noun its product name ends with)."""
+    if truth.get("department"):
+        return truth.get("product_type"), truth["department"]
+    from livegen.products import LINES
+
+    name = str(truth.get("product_name") or "")
+    for line in LINES:
+        if line.category != truth.get("category"):
+            continue
+        for k, (en, zh) in enumerate(zip(line.en_nouns, line.zh_nouns)):
+            if name.endswith(en) or name.endswith(zh):
+                return (zh if name.endswith(zh) else en), line.departments[k]
+    return None, None
 
 
 def perfect(scores: FieldScores, thresholds: Mapping[str, float] = THRESHOLDS) -> bool:
@@ -50,10 +81,13 @@ def summarise(clips: Sequence[FieldScores], thresholds: Mapping[str, float] = TH
     """Perfect Match Rate, per-field accuracy and mean semantic similarity over clips (fractions, 0-1)."""
     n = len(clips)
     if n == 0:
-        return {"n": 0, "pmr": 0.0, "brand_acc": 0.0, "product_name_acc": 0.0, "category_acc": 0.0, "similarity": 0.0}
+        return {"n": 0, "pmr": 0.0, "brand_acc": 0.0, "product_name_acc": 0.0, "category_acc": 0.0, "product_type_acc": 0.0,
+                "department_acc": 0.0, "similarity": 0.0}
     out: dict[str, float] = {"n": n, "pmr": sum(perfect(c, thresholds) for c in clips) / n}
     for f in FIELDS:
         out[f"{f}_acc"] = sum(c.get(f) >= thresholds[f] for c in clips) / n
+    out["product_type_acc"] = sum(c.product_type >= thresholds["category"] for c in clips) / n
+    out["department_acc"] = sum(c.department >= 1.0 for c in clips) / n
     out["similarity"] = mean(c.mean for c in clips)
     return out
 

@@ -94,17 +94,19 @@ class Tables:
         """By packaging layout family (livegen/layouts.py) and language: tuned families first, then held-out ones."""
         if not self.families:
             return None
-        from livegen.layouts import FAMILIES, HELD_OUT
+        from livegen.layouts import FAMILIES, HELD_OUT, TUNED
 
         header = ["Layout family", "Split", "Language", "Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)",
-                  "Complete name (exact)", "Category (≥ 0.5)"]
+                  "Complete name (exact)", "Category (type or department)", "Product type (≥ 0.5)", "Department"]
         rows = []
         order = {name: i for i, name in enumerate(FAMILIES)}
         for (layout, language), items in sorted(self.families.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
             s = summarise([scores for scores, _ in items])
             whole = sum(w for _, w in items) / len(items)
-            rows.append([layout, "held-out" if layout in HELD_OUT else "tuned", language, len(items), pct(s["pmr"]),
-                         pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(whole), pct(s["category_acc"])])
+            split = "held-out" if layout in HELD_OUT else "tuned" if layout in TUNED else "own"
+            rows.append([layout, split, language, len(items), pct(s["pmr"]),
+                         pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(whole), pct(s["category_acc"]),
+                         pct(s["product_type_acc"]), pct(s["department_acc"])])
         return header, rows
 
     def strategy_b(self) -> list[str]:

@@ -18,6 +18,7 @@ import numpy as np
 from livegen.clip import AudioSpec
 from livegen.draw import find_font, smoothstep
 from livegen.overlay import ChatMessage, LiveRoomSpec
+from livegen.photos import aspect, photo_product
 from livegen.products import make_product
 from livegen.render import ProductSpec
 from livegen.scene import ClipSpec, Pose, Segment
@@ -135,6 +136,7 @@ class ClipRecipe:
             "noise_db": self.audio.noise_db if self.audio.present else None,
             "music_db": self.audio.music_db if self.audio.present else None,
             "layout": self.product.layout,
+            "skin": self.live.skin,
             "font": Path(self.product.font).stem if self.product.font else Path(self.font_path()).stem,
         }
 
@@ -169,13 +171,21 @@ def _timeline(rng: np.random.Generator, duration: float, transition: bool) -> tu
     return tuple(segments)
 
 
-def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, layouts: tuple[str, ...] = ("classic",)) -> ClipRecipe:
-    """The recipe of clip ``index`` of the dataset made with ``dataset_seed``; its package is drawn in one of
-    the ``layouts`` families (``livegen.layouts``), chosen by a stream of its own so that the rest of the
-    clip is the same whichever families are allowed."""
+def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, layouts: tuple[str, ...] = ("classic",),
+                skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = ()) -> ClipRecipe:
+    """The recipe of clip ``index`` of the dataset made with ``dataset_seed``.
+
+    Its package is drawn in one of the ``layouts`` families (``livegen.layouts``), or is one of the
+    ``photos`` (``livegen.photos``) when any are given; its live room wears one of the ``skins``
+    (``livegen.overlay.SKINS``). Each choice comes from a stream of its own, so that the rest of the clip
+    is the same whichever families, photos and skins are allowed.
+    """
     rng = np.random.default_rng((dataset_seed, index, 0xBE4C))
     layout_rng = np.random.default_rng((dataset_seed, index, 0x1A70))
+    skin_rng = np.random.default_rng((dataset_seed, index, 0x5C1E))
     layout = layouts[int(layout_rng.integers(len(layouts)))]
+    skin = skins[int(skin_rng.integers(len(skins)))]
+    photo = photos[int(layout_rng.integers(len(photos)))] if photos else None
     language = "zh" if rng.random() < P_CHINESE else "en"
     vertical = rng.random() < P_VERTICAL
     width, height = VERTICAL if vertical else HORIZONTAL
@@ -191,7 +201,17 @@ def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, la
         face_h = int(rng.uniform(0.44, 0.54) * height)
         face_w = int(face_h / rng.uniform(1.1, 1.35))
         cx0, cy0 = width / 2 + rng.uniform(-0.15, 0.15) * width, height * rng.uniform(0.46, 0.50)
+    if photo is not None:  # a photographed pack keeps its aspect and its (English) packaging
+        language = "en"
+        if vertical:  # photos carry small print: shown larger than a drawn pack
+            face_w = int(width * 0.72)
+            face_h = int(face_w / aspect(photo))
+        else:
+            face_h = int(height * 0.62)
+            face_w = int(face_h * aspect(photo))
     product = make_product(rng, language, (face_w, face_h), layout, layout_rng)
+    if photo is not None:
+        product = photo_product(photo, layout_rng, (face_w, face_h))
     other = make_product(rng, language, (face_w, face_h))
     other_name = other.product_name if other.product_name != product.product_name else "Mystery Box"
 
@@ -207,12 +227,14 @@ def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, la
             streamer=ZH_STREAMERS[int(rng.integers(len(ZH_STREAMERS)))], viewers=f"{rng.uniform(0.3, 9.9):.1f}万人观看",
             price_banner=f"直播价 {price}", buy_button="抢购", chat=tuple(chat), chat_period_s=float(rng.uniform(1.0, 2.0)),
             next_title="下一个宝贝", next_subtitle=other_name, next_note="马上开始 3 … 2 … 1",
+            skin=skin, follow="+关注", likes=f"{skin_rng.uniform(0.1, 9.9):.1f}万", share="分享",
         )
     else:
         live = LiveRoomSpec(
             streamer=EN_STREAMERS[int(rng.integers(len(EN_STREAMERS)))], viewers=f"{rng.uniform(0.4, 30.0):.1f}k watching",
             price_banner=f"Only {price} today", buy_button="Buy", chat=tuple(chat), chat_period_s=float(rng.uniform(1.0, 2.0)),
             next_title="NEXT PRODUCT", next_subtitle=other_name, next_note="coming up in 3 ... 2 ... 1",
+            skin=skin, likes=f"{skin_rng.uniform(0.4, 99.0):.1f}k",
         )
     clip = ClipSpec(width=width, height=height, fps=FPS, duration=duration, scale=ui_scale, timeline=_timeline(rng, duration, transition))
     motion = BenchMotion(

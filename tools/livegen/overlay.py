@@ -41,6 +41,20 @@ class LiveRoomSpec:
     next_title: str = "NEXT PRODUCT"
     next_subtitle: str = "Velvet Lip Tint"
     next_note: str = "coming up in 3 ... 2 ... 1"
+    skin: str = "classic"  # one of SKINS: where the room puts its pieces and what else it shows
+    follow: str = "+ Follow"
+    likes: str = "12.4k"
+    share: str = "Share"
+
+    def skin_text(self) -> list[str]:
+        """The text the skin adds to the overlay beyond header, banner and chat."""
+        return {"classic": [], "shop-card": [self.follow], "minimal": [self.likes, self.share]}[self.skin]
+
+
+# Live-room skins: "classic" (banner across the bottom, chat above it), "shop-card" (a price card on the
+# right, a follow button by the header, chat lower left), "minimal" (no banner: a small price pin above
+# the chat and a column of like/share counters on the right, as short-video rooms draw them).
+SKINS = ("classic", "shop-card", "minimal")
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class UiAssets:
     chat: tuple[np.ndarray, ...]
     chat_box: tuple[int, int, int, int]  # x, y_bottom, width, line pitch
     next_card: np.ndarray  # BGR full frame
+    extras: tuple[tuple[np.ndarray, tuple[int, int]], ...] = ()  # the skin's other pieces (BGRA) and where they go
 
 
 def avatar_initial(live: LiveRoomSpec) -> str:
@@ -115,7 +130,7 @@ def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path, scal
     d.text((width / 2, height * 0.54), live.next_note, font=f(20), fill=(235, 225, 240), anchor="mm")
     next_card = np.asarray(card_img)[..., ::-1].copy()
 
-    return UiAssets(
+    classic = UiAssets(
         header=pil_rgba_to_bgra(header),
         header_xy=(k(16), k(40)),
         banner=pil_rgba_to_bgra(banner),
@@ -123,6 +138,65 @@ def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path, scal
         chat=tuple(bubbles),
         chat_box=(k(16), height - bh - k(40), width - k(32), k(40)),
         next_card=next_card,
+    )
+    if live.skin == "classic":
+        return classic
+    if live.skin == "shop-card":
+        return _shop_card(live, classic, width, height, font_path, k)
+    if live.skin == "minimal":
+        return _minimal(live, classic, width, height, font_path, k)
+    raise ValueError(f"unknown live-room skin {live.skin!r}: choose from {', '.join(SKINS)}")
+
+
+def _pill(text: str, font: ImageFont.FreeTypeFont, pad: int, height: int, fill: tuple[int, int, int, int],
+          ink: tuple[int, int, int, int] = (255, 255, 255, 255)) -> np.ndarray:
+    w = int(font.getlength(text)) + 2 * pad
+    img = Image.new("RGBA", (w, height), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    d.rounded_rectangle((0, 0, w - 1, height - 1), radius=height // 2, fill=fill)
+    d.text((w / 2, height / 2), text, font=font, fill=ink, anchor="mm")
+    return pil_rgba_to_bgra(img)
+
+
+def _shop_card(live: LiveRoomSpec, base: UiAssets, width: int, height: int, font_path: Path, k) -> UiAssets:
+    """A price card at the right edge (price over a buy button), a follow pill by the header, chat lower left."""
+    cw, ch = k(170), k(118)
+    card = Image.new("RGBA", (cw, ch), (0, 0, 0, 0))
+    d = ImageDraw.Draw(card)
+    d.rounded_rectangle((0, 0, cw - 1, ch - 1), radius=k(14), fill=(255, 255, 255, 225))
+    d.text((cw / 2, k(36)), live.price_banner, font=fit_font(font_path, live.price_banner, cw - k(20), k(26)),
+           fill=(230, 50, 40, 255), anchor="mm")
+    d.rounded_rectangle((k(22), k(68), cw - k(22), ch - k(12)), radius=k(18), fill=(250, 90, 30, 255))
+    d.text((cw / 2, (k(68) + ch - k(12)) / 2), live.buy_button, font=ImageFont.truetype(str(font_path), k(22)),
+           fill=(255, 255, 255, 255), anchor="mm")
+    follow = _pill(live.follow, ImageFont.truetype(str(font_path), k(18)), k(12), k(34), (250, 60, 90, 235))
+    header_right = base.header_xy[0] + base.header.shape[1] + k(8)
+    extras = ((follow, (min(header_right, width - follow.shape[1] - k(8)), base.header_xy[1] + k(15))),)
+    return UiAssets(
+        header=base.header, header_xy=base.header_xy, banner=pil_rgba_to_bgra(card),
+        banner_xy=(width - cw - k(14), int(height * 0.60)), chat=base.chat,
+        chat_box=(k(16), height - k(26), width - cw - k(46), k(40)), next_card=base.next_card, extras=extras,
+    )
+
+
+def _minimal(live: LiveRoomSpec, base: UiAssets, width: int, height: int, font_path: Path, k) -> UiAssets:
+    """No banner: a small price pin above the chat, like and share counters stacked at the right edge."""
+    pin = _pill(live.price_banner, fit_font(font_path, live.price_banner, width // 2, k(22)), k(14), k(40), (255, 200, 40, 240),
+                ink=(90, 30, 0, 255))
+    font = ImageFont.truetype(str(font_path), k(16))
+    counters = []
+    y = int(height * 0.46)
+    for text in (live.likes, live.share):
+        icon = Image.new("RGBA", (k(64), k(74)), (0, 0, 0, 0))
+        d = ImageDraw.Draw(icon)
+        d.ellipse((k(12), 0, k(52), k(40)), fill=(255, 255, 255, 200))
+        d.text((k(32), k(58)), text, font=font, fill=(255, 255, 255, 255), anchor="mm", stroke_width=1, stroke_fill=(0, 0, 0, 160))
+        counters.append((pil_rgba_to_bgra(icon), (width - k(74), y)))
+        y += k(90)
+    return UiAssets(
+        header=base.header, header_xy=base.header_xy, banner=pin, banner_xy=(k(16), height - k(40) - k(22)),
+        chat=base.chat, chat_box=(k(16), height - k(40) - k(34), width - k(120), k(40)), next_card=base.next_card,
+        extras=tuple(counters),
     )
 
 
@@ -142,6 +216,8 @@ def overlay_ui(frame: np.ndarray, ui: UiAssets, t: float, period: float) -> np.n
     """Draw the live-room UI (header, scrolling chat, price banner) at integer positions: always sharp."""
     out = frame.copy()
     alpha_over(out, ui.header, *ui.header_xy)
+    for piece, (px, py) in ui.extras:
+        alpha_over(out, piece, px, py)
     x, y_bottom, _, pitch = ui.chat_box
     shown = int(t // period) + 1  # messages posted so far (one at t=0)
     newest_age = t - (shown - 1) * period

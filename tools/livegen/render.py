@@ -56,6 +56,9 @@ class ProductSpec:
     other_name: str = ""  # bilingual: the name in the other language
     font: str = ""  # the pack's font file; "": the clip's font
     other_font: str = ""  # the other script's font (bilingual)
+    product_type: str = ""  # what it is, as the pack's language says it ("Face Cream", "面霜"); "": not recorded
+    department: str = ""  # its Google product taxonomy path; "": not recorded
+    photo: str = ""  # a photograph used as the package face instead of a drawing (livegen.photos)
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,6 +94,11 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))
     d.rectangle((14, fh - 20, fw - 15, fh - 17), fill=(*st.accent, 255))
 
+    if spec.photo:  # a photographed pack: the picture is the face
+        picture = Image.open(spec.photo).convert("RGB").resize((fw, fh), Image.LANCZOS).convert("RGBA")
+        face = Image.new("RGBA", (fw, fh), (0, 0, 0, 0))
+        face.paste(picture, (0, 0), mask)
+        return _finish(face, mask, fw, fh, margin)
     if spec.layout != "classic":
         from livegen.layouts import DRAW, Face, PackText
 

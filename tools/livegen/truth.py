@@ -38,10 +38,12 @@ def is_best(f: RenderedFrame, max_yaw: float = 8.0, max_roll: float = 4.0) -> bo
 
 
 def truth_record(product: ProductSpec, clip: ClipSpec, live: LiveRoomSpec, frames: Sequence[RenderedFrame], seed: int) -> dict:
+    kind = {"product_type": product.product_type, "department": product.department} if product.department else {}
     return {
         "brand": product.brand,
         "product_name": product.product_name,
         "category": product.category,
+        **kind,
         "key_attributes": dict(product.key_attributes),
         "price": product.price,
         "speech": product.speech,
@@ -52,7 +54,7 @@ def truth_record(product: ProductSpec, clip: ClipSpec, live: LiveRoomSpec, frame
         "seed": seed,
         "video": {"width": clip.width, "height": clip.height, "fps": clip.fps, "duration": clip.duration, "frame_count": clip.frame_count},
         "overlay_text": [avatar_initial(live), live.streamer, live.viewers, "LIVE", live.price_banner, live.buy_button]
-        + [f"{m.user}: {m.text}" for m in live.chat],
+        + [f"{m.user}: {m.text}" for m in live.chat] + live.skin_text(),
         "card_text": [live.next_title, live.next_subtitle, live.next_note],
         "segments": [{"kind": s.kind, "start": s.start, "end": s.end, "note": s.note} for s in clip.timeline],
         "frames": [
