@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceLine, EvidenceView, VlReading, result_record
 from edge.fusion.engine import Closing, Document
 from edge.fusion.taxonomy import taxonomy, type_named, types_in
-from edge.fusion.text import coverage, find_prices, find_specs, has_cjk, similarity, tokens
+from edge.fusion.text import after_tokens, coverage, find_prices, find_specs, has_cjk, similarity, tokens
 from edge.text import CJK_UNIFIED, char_class
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ OCR_TYPE_OF_PACKAGING = 0.7  # a word naming a product type anywhere on the pack
 MULTI_WORD_BRAND = 0.85  # a brand is mostly one word; a line of several is more often a slogan
 BRAND_IN_BLOCK = 0.6  # a line printed as one of several lines of the same type is part of a name, not a brand
 BRAND_NAMES_A_CATEGORY = 0.5  # a line that says what the product is ("Perfume", "香水") is rarely who makes it
+BRAND_WITH_NUMBER = 0.7  # a number that is no quantity ("24H", "2X", "72小时") belongs to a claim, seldom to a brand
+CLAIM = 0.5  # a line in the words of a marketing claim ("NEW FORMULA", "全新配方") names neither brand nor product
+TRANSLATION = 0.8  # a smaller line in the other script right under a name is its translation, not the name
 NAME_FRAGMENT = 0.85  # a line that is part of a larger text block is a fragment of the name
 NAME_WITH_CATEGORY = 1.1  # a name that says what the product is ("... Face Cream") ...
 NAME_WITHOUT_CATEGORY = 0.9  # ... beats one that does not
@@ -65,7 +68,7 @@ ASR_BRAND_ALONE = 0.4  # a capitalised name after "the"/"from"/"by" when no text
 # Layout and text heuristics: which lines may name the product, and which form one text block.
 PROMINENCE_FLOOR = 0.5  # prior of the smallest print; the tallest naming print has 1 (bigger print names)
 PRINT_SIZE_RATIO = (0.75, 1.33)  # lines of one block differ in print height by at most a third
-LINE_GAP = (-0.3, 0.8)  # gap to the next line of a block, in print heights: a slight overlap to most of a line
+LINE_GAP = (-0.4, 0.8)  # gap to the next line of a block, in print heights: an overlap (CJK boxes run tall) to most of a line
 COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
 MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
 SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
@@ -76,6 +79,7 @@ NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a b
 NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
 NAME_LETTER_SHARE = 0.5  # ... and letters make at least half of its non-space characters
 SPOKEN_NAME_MAX_WORDS = 6  # a name the host says after the brand is at most six words
+DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
 _NO_HEIGHT = 1e-6  # print height of a line without a box, to divide by
 
 # "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
@@ -97,6 +101,19 @@ _LIVE_UI = re.compile(
 _NAME_SPEC_UNITS = ("ml", "g", "kg", "mg", "oz", "l", "mah", "毫升", "克")
 _TRAILING_SPEC = re.compile(r"\s*\d+(?:\.\d+)?\s*(" + "|".join(_NAME_SPEC_UNITS) + r")\b\s*$", re.IGNORECASE)
 _CHATTY = re.compile(r"[!?！？]{1,}\s*$|^(wow|omg|lol|so |love|want|buy|how much|price|link)", re.IGNORECASE)
+# The words of packaging claims: novelty, strength, naturalness, superlatives, duration ("24H"), multiples ("2X").
+# Absolute terms that advertising law restricts (最, 第一, 国家级) are among them: they are claims wherever printed.
+_CLAIM_WORDS = re.compile(
+    r"\b(new|formula|natural|organic|best|seller|extra|strong|stronger|advanced|improved|premium|original|certified|"
+    r"clinically|proven|tested|vegan|ultimate|intensive|upgraded?|hydration|\d+\s*h|\d+\s*x|\d+\s*hours?)\b|\d+\s*%|"
+    r"全新|新款|配方|天然|有机|加倍|升级|人气|小时|强效|专业|官方|正品|第一|国家级|最",
+    re.IGNORECASE,
+)
+# Letters printed with spaces between them ("V E R D A N T", "锦 鲤": a logo's letter-spacing): one word
+# A line too short to name anything alone that may end a name printed over lines (the C of Vitamin C, a B12)
+_TAIL = re.compile(r"^[A-Za-z][A-Za-z0-9]?$|^[A-Za-z][0-9]{1,2}$")
+_DESCENDERS = re.compile(r"[gjpqy]")
+_SPACED_LETTERS = re.compile(rf"^(?:[A-Za-z] +){{2,}}[A-Za-z]$|^(?:[{char_class((CJK_UNIFIED,))}] +)+[{char_class((CJK_UNIFIED,))}]$")
 
 
 @dataclass(frozen=True)
@@ -145,9 +162,14 @@ class LocalRules(Closing):
         lines = [_Line.from_view(line) for line in evidence.ocr_lines]
         speech, vl = evidence.speech, evidence.vl
 
-        brand = decide(_brand_candidates(lines, speech, vl))
+        brands = _brand_candidates(lines, speech, vl)
+        brand = decide(brands)
         taken = brand.value if brand and "ocr" in brand.support else None
         name = decide(_name_candidates(lines, speech, vl, brand.value if brand else None, taken))
+        if name is None and taken and types_in(taken, min_cjk=2):  # the only line naming the product went to the brand
+            name = decide(_name_candidates(lines, speech, vl, None, None))
+            brand = decide(c for c in brands if similarity(c.value, taken) < SAME_VALUE) or brand
+        name = _without_brand(name, brand)
         product_type = decide(_type_candidates(lines, speech, vl, name))
         category = _department(product_type, vl)
         price = decide(_price_candidates(lines, speech))
@@ -182,11 +204,29 @@ class _Line:
     @classmethod
     def from_view(cls, line: EvidenceLine) -> _Line:
         left, top, right, bottom = line.bounds or (0.0, 0.0, 0.0, 0.0)
-        return cls(line.text.strip(), line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top)
+        return cls(_unspaced(line.text.strip()), line.confidence, line.in_product, left, top, right, bottom, line.frames,
+                   bottom - top)
 
     @property
     def words(self) -> int:
         return len(tokens(self.text))
+
+    @property
+    def all_caps(self) -> bool:
+        """Latin letters only in capitals ("HALCYON" under "Bluetooth Speaker": a change of case is a change of role)."""
+        letters = [ch for ch in self.text if ch.isascii() and ch.isalpha()]
+        return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+    @property
+    def type_height(self) -> float:
+        """The print height without descenders (a box holding g, j, p, q or y runs taller than its type)."""
+        return self.print_height / (DESCENDER if _DESCENDERS.search(self.text) and not has_cjk(self.text) else 1.0)
+
+    def same_size(self, other: _Line, bounds: tuple[float, float]) -> bool:
+        """Do the two print sizes differ by no more than ``bounds`` (as box heights, or as type heights)?"""
+        smallest, largest = bounds
+        return any(smallest <= b / max(a, _NO_HEIGHT) <= largest
+                   for a, b in ((self.print_height, other.print_height), (self.type_height, other.type_height)))
 
     def names_product(self) -> bool:
         """Could this line be packaging text naming the product (not overlay, price or spec)?"""
@@ -205,11 +245,13 @@ class _Line:
         return letters >= needed and not find_specs(self.text) == [self.text]
 
     def continues_into(self, below: _Line) -> bool:
-        """Is ``below`` the next line of the same text block (a name printed over two lines)?"""
+        """Is ``below`` the next line of the same text block (a name printed over two lines)? A block keeps to
+        one script: a line in the other one is a translation."""
         if self.frames and below.frames and not set(self.frames) & set(below.frames):
             return False
-        smallest, largest = PRINT_SIZE_RATIO
-        similar_size = smallest <= below.print_height / max(self.print_height, _NO_HEIGHT) <= largest
+        if has_cjk(self.text) != has_cjk(below.text) or self.all_caps != below.all_caps and not _TAIL.match(below.text):
+            return False
+        similar_size = self.same_size(below, PRINT_SIZE_RATIO)
         gap = below.top - self.bottom
         close = LINE_GAP[0] * self.print_height <= gap <= LINE_GAP[1] * self.print_height
         overlap = min(self.right, below.right) - max(self.left, below.left)
@@ -231,13 +273,20 @@ def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
                 blocks.append(
                     _Line(
                         joiner.join(part.text for part in block),
-                        min(part.confidence for part in block),
+                        _mean_confidence(block),
                         first.in_product,
                         min(p.left for p in block), first.top, max(p.right for p in block), below.bottom,
                         first.frames, sum(p.print_height for p in block) / len(block),
                     )
                 )
     return blocks
+
+
+def _mean_confidence(block: Sequence[_Line]) -> float:
+    """A block's reading confidence: its lines' confidences weighted by their characters (one misread character
+    of a long name costs less than the whole name)."""
+    sizes = [max(len(part.text.replace(" ", "")), 1) for part in block]
+    return sum(part.confidence * n for part, n in zip(block, sizes)) / sum(sizes)
 
 
 def _packaging(lines: Sequence[_Line]) -> tuple[list[_Line], float]:
@@ -266,15 +315,32 @@ def _is_brand_like(line: _Line) -> bool:
 
 def _in_stacked_text(line: _Line, lines: Sequence[_Line]) -> bool:
     """Is ``line`` one of several lines of the same type printed as one block (a stacked name)?"""
-    smallest, largest = SAME_PRINT
     for other in lines:
         if other is line:
             continue
         upper, lower = (other, line) if other.top < line.top else (line, other)
-        ratio = other.print_height / max(line.print_height, _NO_HEIGHT)
-        if smallest <= ratio <= largest and upper.continues_into(lower):
+        if line.same_size(other, SAME_PRINT) and upper.continues_into(lower):
             return True
     return False
+
+
+def _is_translation(line: _Line, lines: Sequence[_Line]) -> bool:
+    """Is ``line`` printed smaller, in the other script, right under another line, and does it say what the product
+    is (a bilingual pack's second name; a Latin brand under a Chinese name says no such thing)?"""
+    if not types_in(line.text):
+        return False
+    for above in lines:
+        if above is line or has_cjk(above.text) == has_cjk(line.text) or line.print_height >= above.print_height:
+            continue
+        gap = line.top - above.bottom
+        overlap = min(above.right, line.right) - max(above.left, line.left)
+        if LINE_GAP[0] * above.print_height <= gap <= LINE_GAP[1] * above.print_height and overlap > 0:
+            return True
+    return False
+
+
+def _is_claim(text: str) -> bool:
+    return _CLAIM_WORDS.search(text) is not None
 
 
 def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None) -> list[Candidate]:
@@ -288,6 +354,12 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
+        if re.search(r"\d", line.text):  # specs are not brand-like already: this is a number of a claim
+            conf *= BRAND_WITH_NUMBER
+        if _is_claim(line.text):
+            conf *= CLAIM
+        if _is_translation(line, eligible):
+            conf *= TRANSLATION
         out.append(Candidate(line.text, "ocr", conf))
         if speech and coverage(line.text, speech) >= BRAND_SPOKEN:
             out.append(Candidate(line.text, "asr", ASR_BRAND))
@@ -303,7 +375,8 @@ def _name_candidates(
 ) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
-    blocks = _text_blocks(unclaimed)
+    tails = [line for line in lines if line.in_product is not False and _TAIL.match(line.text)]  # "Vitamin" / "C"
+    blocks = _text_blocks(unclaimed + tails)
     out = []
     for line in unclaimed + blocks:
         if line.words < NAME_MIN_WORDS and not has_cjk(line.text):
@@ -312,6 +385,10 @@ def _name_candidates(
         fragment = NAME_FRAGMENT if any(line is not b and line.text in b.text for b in blocks) else 1.0
         named = NAME_WITH_CATEGORY if types_in(text) else NAME_WITHOUT_CATEGORY
         conf = line.confidence * _line_weight(line, tallest, speech) * fragment * named
+        if _is_claim(text) and not types_in(text):
+            conf *= CLAIM
+        if _is_translation(line, unclaimed):
+            conf *= TRANSLATION
         out.append(Candidate(text, "ocr", min(conf, 1.0)))
         if speech and coverage(text, speech) >= NAME_SPOKEN:
             out.append(Candidate(text, "asr", ASR_NAME))
@@ -368,6 +445,23 @@ def _spec_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
             out += [Candidate(s, "ocr", line.confidence) for s in find_specs(line.text)]
     out += [Candidate(s, "asr", ASR_SPEC) for s in find_specs(speech)]
     return out
+
+
+def _unspaced(text: str) -> str:
+    """'V e r d a n t' -> 'Verdant', '锦 鲤' -> '锦鲤': letter-spacing is a style, not a word break."""
+    return text.replace(" ", "") if _SPACED_LETTERS.match(text) else text
+
+
+def _without_brand(name: Decision | None, brand: Decision | None) -> Decision | None:
+    """The name without the brand it starts with ("Aquavera Hydrating Serum" under the brand AQUAVERA is the
+    Hydrating Serum): a pack may repeat its brand inside the name, the brand is still its own field."""
+    if name is None or brand is None:
+        return name
+    have, lead = tokens(name.value), tokens(brand.value)
+    if not lead or len(have) <= len(lead) or have[: len(lead)] != lead:
+        return name
+    rest = after_tokens(name.value, len(lead))
+    return Decision(rest, name.confidence, name.support) if rest else name
 
 
 def _strip_spec(text: str) -> str:

@@ -40,6 +40,13 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
+def after_tokens(text: str, count: int) -> str:
+    """``text`` (NFKC) after its first ``count`` tokens as :func:`tokens` counts them, in its own spelling; "" if no more."""
+    text = unicodedata.normalize("NFKC", text)
+    found = list(re.finditer(_TOKEN.pattern, text, re.IGNORECASE))
+    return text[found[count].start():].strip() if len(found) > count else ""
+
+
 def similarity(a: str, b: str) -> float:
     """Similarity of two phrases in [0, 1] over their token strings."""
     ta, tb = " ".join(tokens(a)), " ".join(tokens(b))
