@@ -52,12 +52,12 @@ def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path |
                     tables.add_family(truth["layout"], truth["language"], score, whole)
             s = summarise(scores)
             parts.append(f"## Detector: {name} ({len(scores)} clips)\n")
-            parts.append(md_table(["Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Category (type or department)", "Similarity"],
-                                  [[pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(s["category_acc"]),
-                                    pct(s["similarity"])]]) + "\n")
-            by_family = tables.table_layouts()
-            if by_family is not None:
-                parts.append(md_table(*by_family) + "\n")
+            header = ["Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Category (type or department)", "Similarity"]
+            parts.append(md_table(header, [[pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(s["category_acc"]),
+                                            pct(s["similarity"])]]) + "\n")
+            for made in (tables.table_splits(), tables.table_layouts()):
+                if made is not None:
+                    parts.append(md_table(*made) + "\n")
     return "\n".join(parts)
 
 

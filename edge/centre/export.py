@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-FIELDS = ("product_name", "brand", "category", "key_attributes", "price")
+from edge.fusion.documents import FIELDS
+
 CSV_COLUMNS = ["received", "site", "device", "stream", "evidence_id", "engine", "window_start", "window_end",
-               *FIELDS, *(f"{f}_confidence" for f in FIELDS), *(f"{f}_support" for f in FIELDS)]
+               *FIELDS, "category_id", *(f"{f}_confidence" for f in FIELDS), *(f"{f}_support" for f in FIELDS)]
 
 
 def when(epoch: float) -> str:
@@ -40,7 +41,8 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         window = evidence.get("window", {})
         flat: dict[str, Any] = {"received": when(row["received"]), "site": row["site"], "device": row["device"],
                                 "stream": row["stream"], "evidence_id": result["evidence_id"], "engine": result.get("engine"),
-                                "window_start": window.get("start"), "window_end": window.get("end")}
+                                "window_start": window.get("start"), "window_end": window.get("end"),
+                                "category_id": result.get("category_id")}
         for field in FIELDS:
             value = result.get(field)
             flat[field] = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value

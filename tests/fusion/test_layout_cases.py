@@ -62,8 +62,8 @@ PLACED = {
                      ("Perfume", 30, 197, 70, 210), ("50 ml", 26, 300, 100, 180)], "VERDANT", "Amber Night Perfume"),
     "claim-first-number": ([("24H HYDRATION", 46, 30, 15, 265), ("LUMINA", 24, 100, 80, 200), ("Velvet Dew Toner", 30, 160, 20, 260),
                             ("100 ml", 26, 300, 100, 180)], "LUMINA", "Velvet Dew Toner"),
-    "claim-first-zh": ([("全新配方", 46, 30, 30, 250), ("悦颜", 24, 100, 110, 170), ("玫瑰面膜", 30, 160, 60, 220), ("30ml", 26, 300, 100, 180)],
-                       "悦颜", "玫瑰面膜"),
+    "claim-first-zh": ([("全新配方", 46, 30, 30, 250), ("悦颜", 24, 100, 110, 170), ("玫瑰面膜", 30, 160, 60, 220),
+                        ("30ml", 26, 300, 100, 180)], "悦颜", "玫瑰面膜"),
     # two languages: the name, and under it in smaller type the same name in the other language
     "bilingual": ([("AURORA", 50, 30, 40, 240), ("Hydra Glow", 32, 110, 50, 230), ("Face Cream", 32, 149, 50, 230),
                    ("水润面霜", 24, 189, 80, 200), ("50 ml", 26, 300, 100, 180)], "AURORA", "Hydra Glow Face Cream"),

@@ -109,6 +109,27 @@ class Tables:
                          pct(s["product_type_acc"]), pct(s["department_acc"])])
         return header, rows
 
+    def table_splits(self) -> tuple[list[str], list[list[Any]]] | None:
+        """Tuned and held-out families side by side, by language (photographed packs on their own)."""
+        if not self.families:
+            return None
+        from livegen.layouts import HELD_OUT, TUNED
+
+        groups: dict[tuple[str, str], list[tuple[FieldScores, bool]]] = {}
+        for (layout, language), items in self.families.items():
+            split = "held-out" if layout in HELD_OUT else "tuned" if layout in TUNED else layout
+            groups.setdefault((split, language), []).extend(items)
+        header = ["Split", "Language", "Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Complete name (exact)",
+                  "Category (type or department)", "Product type (≥ 0.5)", "Department"]
+        order = {"tuned": 0, "held-out": 1}
+        rows = []
+        for (split, language), items in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 2), kv[0])):
+            s = summarise([scores for scores, _ in items])
+            rows.append([split, language, len(items), pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]),
+                         pct(sum(w for _, w in items) / len(items)), pct(s["category_acc"]), pct(s["product_type_acc"]),
+                         pct(s["department_acc"])])
+        return header, rows
+
     def strategy_b(self) -> list[str]:
         """The Strategy B configurations with K = 1, one per quality regressor, in the order given."""
         return [k for k in self.variants if parse_key(k)[:2] == ("B", 1)]
@@ -188,6 +209,7 @@ TITLES = {
     9: "Table 9. Strategy A vs Strategy B: OCR of the selected frame (§4.4)",
     11: "Table 11. Performance comparison of frame scoring strategies (end to end)",
     12: "Table 12. Performance comparison of modality combinations (Strategy A, K = 1)",
+    "splits": "Tuned and held-out layout families (Strategy A, K = 1; the split is fixed in tools/livegen/layouts.py)",
     "layouts": "By packaging layout family (Strategy A, K = 1; families in tools/livegen/layouts.py)",
 }
 
@@ -195,9 +217,9 @@ TITLES = {
 def render(tables: Tables, wanted: Sequence[int], out: Path, notes: dict[int, str]) -> str:
     """Markdown for one detector variant; writes ``table<N>[_<detector>].csv`` into ``out``."""
     parts = []
-    for n in [*wanted, "layouts"]:
+    for n in [*wanted, "splits", "layouts"]:
         made = getattr(tables, f"table{n}" if isinstance(n, int) else f"table_{n}")()
-        if made is None and n == "layouts":
+        if made is None and n in ("splits", "layouts"):
             continue
         parts.append(f"### {TITLES[n]}\n")
         if made is None:
