@@ -14,7 +14,7 @@ name the product; they may still carry the live price.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +80,9 @@ NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
 NAME_LETTER_SHARE = 0.5  # ... and letters make at least half of its non-space characters
 SPOKEN_NAME_MAX_WORDS = 6  # a name the host says after the brand is at most six words
 DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
+SPACED_PIECES = 3  # a line of at least this many pieces ...
+SPACED_MEAN_LETTERS = 2.0  # ... of at most this many letters on average is letter-spaced text read unevenly
+SPACED_WORD_GAP = 1.5  # letter-spaced words boxed apart on one row are at most this many print heights apart
 _NO_HEIGHT = 1e-6  # print height of a line without a box, to divide by
 
 # "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
@@ -159,8 +162,9 @@ class LocalRules(Closing):
         return self.fuse(EvidenceView.from_document(evidence))
 
     def fuse(self, evidence: EvidenceView) -> Document:
-        lines = [_Line.from_view(line) for line in evidence.ocr_lines]
         speech, vl = evidence.speech, evidence.vl
+        spoken = set(tokens(speech))
+        lines = _spaced_words_joined([_Line.from_view(line, spoken) for line in evidence.ocr_lines])
 
         brands = _brand_candidates(lines, speech, vl)
         brand = decide(brands)
@@ -200,12 +204,14 @@ class _Line:
     bottom: float = 0.0
     frames: tuple[int, ...] = ()
     print_height: float = 0.0  # height of one printed line (a block spans several)
+    spaced: bool = False  # read as letter-spaced pieces, joined into one word
 
     @classmethod
-    def from_view(cls, line: EvidenceLine) -> _Line:
+    def from_view(cls, line: EvidenceLine, spoken: Collection[str] = ()) -> _Line:
         left, top, right, bottom = line.bounds or (0.0, 0.0, 0.0, 0.0)
-        return cls(_unspaced(line.text.strip()), line.confidence, line.in_product, left, top, right, bottom, line.frames,
-                   bottom - top)
+        text = line.text.strip()
+        joined = _unspaced(text, spoken)
+        return cls(joined, line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top, joined != text)
 
     @property
     def words(self) -> int:
@@ -280,6 +286,33 @@ def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
                     )
                 )
     return blocks
+
+
+def _spaced_words_joined(lines: list[_Line]) -> list[_Line]:
+    """Letter-spaced words of one line that OCR boxed apart ("Nordic" | "Leaf"), side by side on one row within
+    :data:`SPACED_WORD_GAP` print heights, as the one line they are (in the place of the leftmost)."""
+    merged: dict[int, _Line] = {}
+    gone: set[int] = set()
+    for j in sorted(range(len(lines)), key=lambda k: lines[k].left):
+        line = lines[j]
+        partner = next((i for i, p in merged.items() if (p.spaced or line.spaced) and _side_by_side(p, line)), None)
+        if partner is None:
+            merged[j] = line
+            continue
+        p = merged[partner]
+        merged[partner] = _Line(f"{p.text} {line.text}", min(p.confidence, line.confidence), p.in_product, p.left,
+                                min(p.top, line.top), line.right, max(p.bottom, line.bottom), p.frames,
+                                max(p.print_height, line.print_height), True)
+        gone.add(j)
+    return [merged[i] for i in range(len(lines)) if i not in gone]
+
+
+def _side_by_side(left: _Line, right: _Line) -> bool:
+    if left.in_product != right.in_product or has_cjk(left.text) or has_cjk(right.text) or not left.same_size(right, PRINT_SIZE_RATIO):
+        return False
+    rows_overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
+    gap = right.left - left.right
+    return rows_overlap > 0.6 * min(left.print_height, right.print_height) and 0 <= gap <= SPACED_WORD_GAP * left.print_height
 
 
 def _mean_confidence(block: Sequence[_Line]) -> float:
@@ -447,9 +480,20 @@ def _spec_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
     return out
 
 
-def _unspaced(text: str) -> str:
-    """'V e r d a n t' -> 'Verdant', '锦 鲤' -> '锦鲤': letter-spacing is a style, not a word break."""
-    return text.replace(" ", "") if _SPACED_LETTERS.match(text) else text
+def _unspaced(text: str, spoken: Collection[str] = ()) -> str:
+    """'V e r d a n t' -> 'Verdant', '锦 鲤' -> '锦鲤': letter-spacing is a style, not a word break. OCR reads
+    spaced letters unevenly ('Brig h t wa v e', 'Lumin a'): a Latin line of short pieces (at least
+    :data:`SPACED_PIECES`, :data:`SPACED_MEAN_LETTERS` letters each on average) is one word, and so is one whose
+    pieces run together make a word the host says (agreement with speech)."""
+    if _SPACED_LETTERS.match(text):
+        return text.replace(" ", "")
+    pieces = text.split()
+    if len(pieces) < 2 or not all(p.isascii() and p.isalpha() for p in pieces):
+        return text
+    joined = "".join(pieces)
+    if len(pieces) >= SPACED_PIECES and len(joined) / len(pieces) <= SPACED_MEAN_LETTERS or joined.lower() in spoken:
+        return joined
+    return text
 
 
 def _without_brand(name: Decision | None, brand: Decision | None) -> Decision | None:

@@ -55,6 +55,11 @@ PLACED = {
     # a logo: the brand small, letter-spaced and in title case in the top-left corner; the name big in the middle
     "logo": ([("V e r d a n t", 22, 30, 20, 150), ("Amber Night", 40, 120, 30, 250), ("Perfume", 40, 168, 60, 220),
               ("LONG LASTING SCENT", 15, 260, 40, 240), ("50 ml", 26, 300, 180, 250)], "Verdant", "Amber Night Perfume"),
+    # letter-spaced logos as OCR reads them: pieces of uneven length, a two-word logo boxed apart on its row
+    "logo-uneven": ([("Brig h t wa v e", 14, 30, 20, 150), ("Silk Shine", 40, 120, 30, 250), ("Shampoo", 40, 168, 60, 220),
+                     ("400 ml", 26, 300, 180, 250)], "Brightwave", "Silk Shine Shampoo"),
+    "logo-two-words": ([("Nordic", 14, 30, 20, 70), ("Le a f", 14, 31, 84, 120), ("Daily Boost", 40, 120, 30, 250),
+                        ("Fish Oil", 40, 168, 60, 220), ("90 pcs", 26, 300, 180, 250)], "Nordic Leaf", "Daily Boost Fish Oil"),
     "logo-zh": ([("锦 鲤", 22, 30, 20, 90), ("晚香香水", 40, 130, 40, 240), ("持久留香", 15, 250, 80, 200), ("50ml", 26, 300, 180, 250)],
                 "锦鲤", "晚香香水"),
     # a claim in the largest type over the brand
@@ -89,6 +94,15 @@ def test_brand_and_name_of_placed_layouts(make_evidence, case):
     with create_fusion(Config().fusion) as fuse:
         result = fuse(make_evidence(boxed(rows)))
     assert (result["brand"], result["product_name"]) == (brand, name)
+
+
+def test_a_logo_read_as_a_word_and_a_letter_is_the_word_the_host_says(make_evidence):
+    rows = [("Lumin a", 14, 30, 20, 150), ("Velvet Dew", 40, 120, 30, 250), ("Toner", 40, 168, 60, 220), ("100 ml", 26, 300, 180, 250)]
+    with create_fusion(Config().fusion) as fuse:
+        said = fuse(make_evidence(boxed(rows), speech="Today I'm showing you the Lumina Velvet Dew Toner, only 99 yuan."))
+        unsaid = fuse(make_evidence(boxed(rows)))
+    assert (said["brand"], said["product_name"]) == ("Lumina", "Velvet Dew Toner") and said["support"]["brand"] == ["ocr", "asr"]
+    assert unsaid["brand"] != "Lumina"  # without speech a word and a letter stay two pieces: "Vitamin C" is read so too
 
 
 def test_a_claim_is_no_brand_even_when_spoken_words_are_few(make_evidence):
