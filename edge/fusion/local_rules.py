@@ -410,10 +410,11 @@ def _name_candidates(
     unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
     tails = [line for line in lines if line.in_product is not False and _TAIL.match(line.text)]  # "Vitamin" / "C"
     blocks = _text_blocks(unclaimed + tails)
+    naming = [line for line in unclaimed + blocks if line.words >= NAME_MIN_WORDS or has_cjk(line.text)]
+    # what the host says of the name: a block the host says a part of ("this hydrating serum") is said too
+    said = [line.text for line in naming if speech and coverage(_strip_spec(line.text), speech) >= NAME_SPOKEN]
     out = []
-    for line in unclaimed + blocks:
-        if line.words < NAME_MIN_WORDS and not has_cjk(line.text):
-            continue
+    for line in naming:
         text = _strip_spec(line.text)
         fragment = NAME_FRAGMENT if any(line is not b and line.text in b.text for b in blocks) else 1.0
         named = NAME_WITH_CATEGORY if types_in(text) else NAME_WITHOUT_CATEGORY
@@ -423,7 +424,7 @@ def _name_candidates(
         if _is_translation(line, unclaimed):
             conf *= TRANSLATION
         out.append(Candidate(text, "ocr", min(conf, 1.0)))
-        if speech and coverage(text, speech) >= NAME_SPOKEN:
+        if any(part in line.text for part in said):
             out.append(Candidate(text, "asr", ASR_NAME))
     if vl and vl.product_name:
         out.append(_vl_candidate(vl.product_name, vl))

@@ -96,6 +96,14 @@ def test_brand_and_name_of_placed_layouts(make_evidence, case):
     assert (result["brand"], result["product_name"]) == (brand, name)
 
 
+@pytest.mark.parametrize("speech", ["Wow, this hydrating serum is amazing!", "Aquavera Hyaluronic Hydrating Serum, thirty milliliters"])
+def test_a_name_the_host_says_in_part_stays_whole(make_evidence, make_line, speech):
+    rows, brand, name = CASES["issue"]
+    with create_fusion(Config().fusion) as fuse:
+        result = fuse(make_evidence(lines(make_line, rows), speech=speech))
+    assert (result["brand"], result["product_name"]) == (brand, name) and "asr" in result["support"]["product_name"]
+
+
 def test_a_logo_read_as_a_word_and_a_letter_is_the_word_the_host_says(make_evidence):
     rows = [("Lumin a", 14, 30, 20, 150), ("Velvet Dew", 40, 120, 30, 250), ("Toner", 40, 168, 60, 220), ("100 ml", 26, 300, 180, 250)]
     with create_fusion(Config().fusion) as fuse:
