@@ -50,7 +50,7 @@ OCR_TYPE_OF_NAME = 0.9  # a word naming a product type in the chosen product nam
 OCR_TYPE_OF_PACKAGING = 0.7  # a word naming a product type anywhere on the packaging
 
 # Principle 3, conflict resolution: which of several OCR readings of one field is the stronger.
-MULTI_WORD_BRAND = 0.85  # a brand is mostly one word; a line of several is more often a slogan
+MULTI_WORD_BRAND = 0.85  # a brand is mostly one word (in Chinese two or three characters); a longer line is more often a slogan
 BRAND_IN_BLOCK = 0.6  # a line printed as one of several lines of the same type is part of a name, not a brand
 BRAND_NAMES_A_CATEGORY = 0.5  # a line that says what the product is ("Perfume", "香水") is rarely who makes it
 BRAND_WITH_NUMBER = 0.7  # a number that is no quantity ("24H", "2X", "72小时") belongs to a claim, seldom to a brand
@@ -74,6 +74,7 @@ MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
 SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
 BRAND_MAX_WORDS = 3  # a Latin-script brand has at most three words ...
 BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one) ...
+BRAND_CJK_WORD = 3  # ... of which up to three read as one word (花漾, 百雀羚), more as several (营养均衡, 温和不刺激)
 BRAND_MIN_CJK_TOKENS = 2  # ... and at least two: a lone character on a pack is a word of the name
 NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a brand or a label)
 NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
@@ -82,7 +83,8 @@ SPOKEN_NAME_MAX_WORDS = 6  # a name the host says after the brand is at most six
 DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
 SPACED_PIECES = 3  # a line of at least this many pieces ...
 SPACED_MEAN_LETTERS = 2.0  # ... of at most this many letters on average is letter-spaced text read unevenly
-SPACED_WORD_GAP = 1.5  # letter-spaced words boxed apart on one row are at most this many print heights apart
+SPACED_WORD_GAP = 1.5  # letter-spaced words boxed apart on one row are at most this many print heights apart ...
+SPLIT_LINE_GAP = 0.5  # ... other boxes on one row this many: one line OCR boxed in two ("Nordic" | "Leaf")
 _NO_HEIGHT = 1e-6  # print height of a line without a box, to divide by
 
 # "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
@@ -116,6 +118,8 @@ _CLAIM_WORDS = re.compile(
 # A line too short to name anything alone that may end a name printed over lines (the C of Vitamin C, a B12)
 _TAIL = re.compile(r"^[A-Za-z][A-Za-z0-9]?$|^[A-Za-z][0-9]{1,2}$")
 _DESCENDERS = re.compile(r"[gjpqy]")
+# A box of one to three Latin letters: a piece of a widely letter-spaced word that OCR boxed letter by letter
+_PIECE = re.compile(r"^[A-Za-z]{1,3}$")
 _SPACED_LETTERS = re.compile(rf"^(?:[A-Za-z] +){{2,}}[A-Za-z]$|^(?:[{char_class((CJK_UNIFIED,))}] +)+[{char_class((CJK_UNIFIED,))}]$")
 
 
@@ -211,7 +215,8 @@ class _Line:
         left, top, right, bottom = line.bounds or (0.0, 0.0, 0.0, 0.0)
         text = line.text.strip()
         joined = _unspaced(text, spoken)
-        return cls(joined, line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top, joined != text)
+        spaced = joined != text or _PIECE.match(text) is not None  # letter-spaced, or a piece of a letter-spaced word
+        return cls(joined, line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top, spaced)
 
     @property
     def words(self) -> int:
@@ -289,18 +294,21 @@ def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
 
 
 def _spaced_words_joined(lines: list[_Line]) -> list[_Line]:
-    """Letter-spaced words of one line that OCR boxed apart ("Nordic" | "Leaf"), side by side on one row within
-    :data:`SPACED_WORD_GAP` print heights, as the one line they are (in the place of the leftmost)."""
+    """Boxes of one line that OCR boxed apart, side by side on one row, as the one line they are (in the place
+    of the leftmost): letter-spaced words within :data:`SPACED_WORD_GAP` print heights ("Nordic" | "Le a f" ->
+    "Nordic Leaf"), pieces of a word (widely spaced letters boxed one by one: "L" | "u" | "min" | "a" ->
+    "Lumina"), other text within :data:`SPLIT_LINE_GAP`."""
     merged: dict[int, _Line] = {}
     gone: set[int] = set()
     for j in sorted(range(len(lines)), key=lambda k: lines[k].left):
         line = lines[j]
-        partner = next((i for i, p in merged.items() if (p.spaced or line.spaced) and _side_by_side(p, line)), None)
+        partner = next((i for i, p in merged.items() if _side_by_side(p, line)), None)
         if partner is None:
             merged[j] = line
             continue
         p = merged[partner]
-        merged[partner] = _Line(f"{p.text} {line.text}", min(p.confidence, line.confidence), p.in_product, p.left,
+        joiner = "" if _PIECE.match(p.text.split()[-1]) or _PIECE.match(line.text) else " "
+        merged[partner] = _Line(f"{p.text}{joiner}{line.text}", min(p.confidence, line.confidence), p.in_product, p.left,
                                 min(p.top, line.top), line.right, max(p.bottom, line.bottom), p.frames,
                                 max(p.print_height, line.print_height), True)
         gone.add(j)
@@ -312,7 +320,8 @@ def _side_by_side(left: _Line, right: _Line) -> bool:
         return False
     rows_overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
     gap = right.left - left.right
-    return rows_overlap > 0.6 * min(left.print_height, right.print_height) and 0 <= gap <= SPACED_WORD_GAP * left.print_height
+    widest = SPACED_WORD_GAP if left.spaced or right.spaced else SPLIT_LINE_GAP
+    return rows_overlap > 0.6 * min(left.print_height, right.print_height) and -0.2 * left.print_height <= gap <= widest * left.print_height
 
 
 def _mean_confidence(block: Sequence[_Line]) -> float:
@@ -382,7 +391,8 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
     for line in eligible:
         if not _is_brand_like(line):
             continue
-        conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if line.words == 1 else MULTI_WORD_BRAND)
+        one_word = line.words <= BRAND_CJK_WORD if has_cjk(line.text) else line.words == 1
+        conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if one_word else MULTI_WORD_BRAND)
         if _in_stacked_text(line, eligible):
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
@@ -492,7 +502,8 @@ def _unspaced(text: str, spoken: Collection[str] = ()) -> str:
     if len(pieces) < 2 or not all(p.isascii() and p.isalpha() for p in pieces):
         return text
     joined = "".join(pieces)
-    if len(pieces) >= SPACED_PIECES and len(joined) / len(pieces) <= SPACED_MEAN_LETTERS or joined.lower() in spoken:
+    uneven = len(pieces) >= SPACED_PIECES and len(joined) / len(pieces) <= SPACED_MEAN_LETTERS
+    if uneven or all(len(p) <= 2 for p in pieces) or joined.lower() in spoken:
         return joined
     return text
 

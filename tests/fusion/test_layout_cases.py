@@ -62,6 +62,9 @@ PLACED = {
                         ("Fish Oil", 40, 168, 60, 220), ("90 pcs", 26, 300, 180, 250)], "Nordic Leaf", "Daily Boost Fish Oil"),
     "logo-zh": ([("锦 鲤", 22, 30, 20, 90), ("晚香香水", 40, 130, 40, 240), ("持久留香", 15, 250, 80, 200), ("50ml", 26, 300, 180, 250)],
                 "锦鲤", "晚香香水"),
+    # a small logo and, as large, a slogan of five characters: a Chinese brand is two or three
+    "logo-zh-slogan": ([("花 漾", 16, 30, 20, 80), ("水润面霜", 40, 130, 40, 240), ("温和不刺激", 18, 250, 60, 220),
+                        ("50ml", 26, 300, 180, 250)], "花漾", "水润面霜"),
     # a claim in the largest type over the brand
     "claim-first": ([("NEW FORMULA", 46, 30, 15, 265), ("VERDANT", 24, 100, 80, 200), ("Amber Night", 30, 160, 40, 240),
                      ("Perfume", 30, 197, 70, 210), ("50 ml", 26, 300, 100, 180)], "VERDANT", "Amber Night Perfume"),
