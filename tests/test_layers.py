@@ -23,7 +23,7 @@ RANK = {
     # model execution (ONNX Runtime, TensorRT, the model pack), and building engines on the box
     "runtime": 2, "engines": 3,
     # the stages, in the order data flows through them
-    "sources": 10, "detect": 11, "score": 12, "select": 13, "ocr": 14, "asr": 14, "evidence": 15, "fusion": 16,
+    "sources": 10, "detect": 11, "score": 12, "select": 13, "ocr": 14, "asr": 14, "evidence": 15, "fusion": 16, "claims": 16,
     # assembly and the programs on top
     "window": 20, "pipeline": 21, "service": 22, "transport": 22, "centre": 25, "cli": 30,
 }

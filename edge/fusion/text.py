@@ -96,9 +96,30 @@ def find_specs(text: str) -> list[str]:
     return found
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_AMOUNT = re.compile(r"([零〇一二两三四五六七八九十百千万]+)(?=\s*(?:元|块))")
+
+
+def _cn_number(numeral: str) -> int:
+    """'一百二十九' -> 129, '九十九' -> 99, '十五' -> 15, '三万' -> 30000."""
+    total, section, digit = 0, 0, 0
+    for ch in numeral:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+        elif ch == "万":
+            total += (section + digit) * 10000
+            section, digit = 0, 0
+    return total + section + digit
+
+
 def find_prices(text: str) -> list[str]:
-    """Prices, normalised to symbol + amount ("129元" -> "¥129", "$9.90" -> "$9.9")."""
+    """Prices, normalised to symbol + amount ("129元" -> "¥129", "九十九元" -> "¥99", "$9.90" -> "$9.9")."""
     text = words_to_numbers(unicodedata.normalize("NFKC", text))
+    text = _CN_AMOUNT.sub(lambda m: str(_cn_number(m.group(1))), text)
     found = [(m.start(), _SYMBOL[m.group(1).lower()], m.group(2)) for m in _CURRENCY_BEFORE.finditer(text)]
     found += [(m.start(), _SYMBOL[m.group(2).lower()], m.group(1)) for m in _CURRENCY_AFTER.finditer(text)]
     return [f"{symbol}{_amount(amount.replace(',', ''))}" for _, symbol, amount in sorted(found)]

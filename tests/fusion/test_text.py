@@ -16,6 +16,7 @@ def test_words_to_numbers(text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("¥129", ["¥129"]), ("￥ 129.00", ["¥129"]), ("129元", ["¥129"]), ("only 99 yuan", ["¥99"]),
     ("$9.90", ["$9.9"]), ("RMB 1,299", ["¥1299"]), ("50 ml", []),
+    ("只要九十九元", ["¥99"]), ("一百二十九块", ["¥129"]), ("两千零五十元", ["¥2050"]), ("三只松鼠坚果", []),
 ])
 def test_find_prices(text, expected):
     assert find_prices(text) == expected

@@ -1,0 +1,137 @@
+"""Flag the claims of one window: rule terms and patterns in its speech segments and OCR lines, and the
+spoken price against the one shown.
+
+Every flag carries the rule, its legal reference and severity, the matched words, the text they were found
+in, the modality and where (an OCR line's index and whether it lies on the product, or an ASR segment's
+start and end).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.claims.normalise import has_cjk, normalise
+from edge.claims.rules import ClaimRule, RuleSet
+from edge.fusion.text import find_prices
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One piece of the window's text: an OCR line (``index``, ``in_product``) or an ASR segment (``start``, ``end``)."""
+
+    text: str
+    modality: str  # "ocr" | "asr"
+    index: int | None = None
+    in_product: bool | None = None
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule: str
+    rule_set: str
+    family: str
+    reference: str
+    severity: str
+    matched: str
+    text: str
+    modality: str
+    ocr_line: int | None = None
+    in_product: bool | None = None
+    segment: tuple[float, float] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "rule_set": self.rule_set, "family": self.family, "reference": self.reference,
+                               "severity": self.severity, "matched": self.matched, "text": self.text, "modality": self.modality}
+        if self.ocr_line is not None:
+            out["ocr_line"], out["in_product"] = self.ocr_line, self.in_product
+        if self.segment is not None:
+            out["segment"] = [round(self.segment[0], 3), round(self.segment[1], 3)]
+        if self.values:
+            out["values"] = self.values
+        return out
+
+
+def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department: str | None = None,
+           language: str | None = None) -> list[Flag]:
+    """The flags the rule sets raise on ``readings`` for a product of ``department`` (a taxonomy path); with a
+    ``language`` (the window's, ``zh`` or ``en``) only the sets written in it."""
+    flags: list[Flag] = []
+    for rule_set in rule_sets:
+        if language is not None and rule_set.language != language:
+            continue
+        for rule in rule_set.rules:
+            if not rule.applies_to(department):
+                continue
+            if rule.check == "spoken-vs-shown":
+                flags += _price_mismatch(rule, rule_set, readings)
+                continue
+            for reading in readings:
+                if reading.modality not in rule.modalities:
+                    continue
+                matched = _match(rule, reading)
+                if matched is None:
+                    continue
+                flag = _flag(rule, rule_set, reading, matched)
+                if rule.check == "original-price":
+                    prices = find_prices(reading.text)
+                    if not prices:
+                        continue
+                    flag = Flag(**{**flag.__dict__, "values": {"original": prices}})
+                flags.append(flag)
+    return flags
+
+
+def _match(rule: ClaimRule, reading: Reading) -> str | None:
+    """The first of the rule's words or patterns in ``reading`` (ASR mishearings in speech), None if none or
+    if an ``unless`` word makes it a near miss."""
+    text = normalise(reading.text)
+    if any(normalise(word) in text for word in rule.unless):
+        return None
+    for term in rule.terms:
+        spellings = (term, *(rule.heard_as.get(term, ()) if reading.modality == "asr" else ()))
+        for spelling in spellings:
+            if _contains(text, normalise(spelling)):
+                return term
+    for pattern in rule.patterns:
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            return found.group(0)
+    return None
+
+
+def _contains(text: str, word: str) -> bool:
+    if has_cjk(word):
+        return word in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
+
+
+def _flag(rule: ClaimRule, rule_set: RuleSet, reading: Reading, matched: str, values: dict[str, Any] | None = None) -> Flag:
+    segment = (reading.start, reading.end) if reading.start is not None and reading.end is not None else None
+    return Flag(rule.id, rule_set.name, rule.family, rule.reference, rule.severity, matched, reading.text, reading.modality,
+                reading.index, reading.in_product if reading.modality == "ocr" else None, segment, values or {})
+
+
+def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Reading]) -> list[Flag]:
+    """One flag when the host says a price and the window shows one, and none of the said ones is shown.
+    Lines with an original-price marker (the rule's terms) state the old price, not the live one."""
+    said = [(r, p) for r in readings if r.modality == "asr" for p in find_prices(r.text)]
+    shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
+    if not said or not shown or {p for _, p in said} & {p for _, p in shown}:
+        return []
+    first_said, first_shown = said[0][0], shown[0][0]
+    values = {"spoken": sorted({p for _, p in said}), "shown": sorted({p for _, p in shown}),
+              "spoken_at": [[round(r.start or 0.0, 3), round(r.end or 0.0, 3)] for r, _ in said],
+              "shown_on": sorted({r.index for r, _ in shown if r.index is not None})}
+    matched = f"{said[0][1]} said, {shown[0][1]} shown"
+    return [_flag(rule, rule_set, first_said, matched, values) if first_said else _flag(rule, rule_set, first_shown, matched, values)]
+
+
+def _marked(rule: ClaimRule, reading: Reading) -> bool:
+    text = normalise(reading.text)
+    return any(_contains(text, normalise(term)) for term in rule.terms)

@@ -1,0 +1,128 @@
+"""Claim rule sets: YAML, one per jurisdiction and product class, validated at load.
+
+A set names its jurisdiction and lists rules. A rule has an id, a family (``absolute``, ``medical``,
+``authority``, ``price``), the legal reference a regulator cites, a severity, the terms that fire it
+(literal words, matched after normalisation: ``edge.claims.normalise``) and/or regular expressions, the
+ways ASR is known to mishear a term (``heard_as``), the words that make a match a near miss and not a
+claim (``unless``), and the departments it applies to (Google product taxonomy path prefixes; none: every
+product) or does not (``except_departments``: a medicine may claim to treat).
+
+A file with an unknown key, a malformed pattern or a rule without terms is refused at load with one line
+naming the file and the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+FAMILIES = ("absolute", "medical", "authority", "price")
+SEVERITIES = ("low", "medium", "high")
+SHIPPED = ("cn-mainland.yaml", "generic-en.yaml")
+
+
+class RulesError(ValueError):
+    """A rule set that cannot be used; the message names the file and the rule."""
+
+
+class ClaimRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    family: Literal["absolute", "medical", "authority", "price"]
+    reference: str = Field(min_length=1, description="The legal reference a regulator cites.")
+    severity: Literal["low", "medium", "high"] = "medium"
+    terms: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    heard_as: dict[str, tuple[str, ...]] = Field(default_factory=dict, description="Term -> how ASR is known to write it.")
+    unless: tuple[str, ...] = Field((), description="Words around a match that make it a near miss, not a claim.")
+    departments: tuple[str, ...] = ()
+    except_departments: tuple[str, ...] = ()
+    modalities: tuple[Literal["ocr", "asr"], ...] = ("ocr", "asr")
+    check: Literal["spoken-vs-shown", "original-price"] | None = Field(
+        None, description="price rules: the spoken price against the one shown, or a stated original price")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"malformed pattern {pattern!r}: {exc}") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _fires_on_something(self) -> ClaimRule:
+        if self.family == "price" and self.check is None:
+            raise ValueError("a price rule needs a check (spoken-vs-shown or original-price)")
+        if self.family != "price" and self.check is not None:
+            raise ValueError("only price rules have a check")
+        if not self.terms and not self.patterns and self.check != "spoken-vs-shown":
+            raise ValueError("a rule needs terms or patterns")
+        unknown = set(self.heard_as) - set(self.terms)
+        if unknown:
+            raise ValueError(f"heard_as names terms the rule does not have: {sorted(unknown)}")
+        return self
+
+    def applies_to(self, department: str | None) -> bool:
+        """Does the rule apply to a product of ``department`` (a taxonomy path; None: not known)?"""
+        if department and any(department.startswith(prefix) for prefix in self.except_departments):
+            return False
+        return not self.departments or bool(department) and any(department.startswith(p) for p in self.departments)
+
+
+class RuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    jurisdiction: str = Field(min_length=1)
+    language: Literal["zh", "en"]
+    rules: tuple[ClaimRule, ...] = Field(min_length=1)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RuleSet:
+        ids = [rule.id for rule in self.rules]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"rule ids used twice: {twice}")
+        return self
+
+
+def load_rule_set(path: Path | str, text: str | None = None) -> RuleSet:
+    """The rule set in ``path``; :class:`RulesError` names the file and the rule of any fault."""
+    name = str(path)
+    try:
+        raw = yaml.safe_load(text if text is not None else Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RulesError(f"{name}: cannot read the rule set: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise RulesError(f"{name}: a rule set is a mapping with name, jurisdiction, language and rules")
+    try:
+        return RuleSet.model_validate({**raw, "source": name})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = error["loc"]
+        rule = ""
+        if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int):
+            rules = raw.get("rules") or []
+            entry = rules[where[1]] if where[1] < len(rules) else {}
+            rule = f" rule {entry.get('id', where[1]) if isinstance(entry, dict) else where[1]}:"
+            where = where[2:]
+        field = ".".join(str(part) for part in where)
+        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        raise RulesError(f"{name}:{rule} {field + ': ' if field else ''}{message}") from None
+
+
+@lru_cache(maxsize=1)
+def shipped_rule_sets() -> tuple[RuleSet, ...]:
+    """The rule sets that ship with the package (mainland China, a generic English set)."""
+    folder = resources.files("edge.claims").joinpath("sets")
+    return tuple(load_rule_set(f"edge/claims/sets/{name}", folder.joinpath(name).read_text(encoding="utf-8")) for name in SHIPPED)
