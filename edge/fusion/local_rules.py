@@ -14,14 +14,15 @@ name the product; they may still carry the live price.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceLine, EvidenceView, VlReading, result_record
+from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceView, VlReading, result_record
 from edge.fusion.engine import Closing, Document
 from edge.fusion.taxonomy import taxonomy, type_named, types_in
 from edge.fusion.text import after_tokens, coverage, find_prices, find_specs, has_cjk, similarity, tokens
+from edge.fusion.typography import LINE_GAP, TAIL, Line, in_stacked_text, join_split_boxes, text_blocks
 from edge.text import CJK_UNIFIED, char_class
 
 if TYPE_CHECKING:
@@ -67,11 +68,6 @@ ASR_BRAND_ALONE = 0.4  # a capitalised name after "the"/"from"/"by" when no text
 
 # Layout and text heuristics: which lines may name the product, and which form one text block.
 PROMINENCE_FLOOR = 0.5  # prior of the smallest print; the tallest naming print has 1 (bigger print names)
-PRINT_SIZE_RATIO = (0.75, 1.33)  # lines of one block differ in print height by at most a third
-LINE_GAP = (-0.4, 0.8)  # gap to the next line of a block, in print heights: an overlap (CJK boxes run tall) to most of a line
-COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
-MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
-SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
 BRAND_MAX_WORDS = 3  # a Latin-script brand has at most three words ...
 BRAND_MAX_CJK_TOKENS = 6  # ... a Chinese one at most six tokens (each character is one) ...
 BRAND_CJK_WORD = 3  # ... of which up to three read as one word (花漾, 百雀羚), more as several (营养均衡, 温和不刺激)
@@ -80,12 +76,6 @@ NAME_MIN_WORDS = 2  # a Latin-script name has two words or more (one word is a b
 NAME_MIN_LETTERS = 2  # a naming line has at least two letters ...
 NAME_LETTER_SHARE = 0.5  # ... and letters make at least half of its non-space characters
 SPOKEN_NAME_MAX_WORDS = 6  # a name the host says after the brand is at most six words
-DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
-SPACED_PIECES = 3  # a line of at least this many pieces ...
-SPACED_MEAN_LETTERS = 2.0  # ... of at most this many letters on average is letter-spaced text read unevenly
-SPACED_WORD_GAP = 1.5  # letter-spaced words boxed apart on one row are at most this many print heights apart ...
-SPLIT_LINE_GAP = 0.5  # ... other boxes on one row this many: one line OCR boxed in two ("Nordic" | "Leaf")
-_NO_HEIGHT = 1e-6  # print height of a line without a box, to divide by
 
 # "@streamer", "user: comment", "用户：评论" (no space after a full-width colon)
 _HANDLE = re.compile(rf"^\s*@|^\s*[\w{char_class((CJK_UNIFIED,))}]{{1,16}}\s*(?::\s|：)")
@@ -114,13 +104,6 @@ _CLAIM_WORDS = re.compile(
     r"全新|新款|配方|天然|有机|加倍|升级|人气|小时|强效|专业|官方|正品|第一|国家级|最",
     re.IGNORECASE,
 )
-# Letters printed with spaces between them ("V E R D A N T", "锦 鲤": a logo's letter-spacing): one word
-# A line too short to name anything alone that may end a name printed over lines (the C of Vitamin C, a B12)
-_TAIL = re.compile(r"^[A-Za-z][A-Za-z0-9]?$|^[A-Za-z][0-9]{1,2}$")
-_DESCENDERS = re.compile(r"[gjpqy]")
-# A box of one to three Latin letters: a piece of a widely letter-spaced word that OCR boxed letter by letter
-_PIECE = re.compile(r"^[A-Za-z]{1,3}$")
-_SPACED_LETTERS = re.compile(rf"^(?:[A-Za-z] +){{2,}}[A-Za-z]$|^(?:[{char_class((CJK_UNIFIED,))}] +)+[{char_class((CJK_UNIFIED,))}]$")
 
 
 @dataclass(frozen=True)
@@ -168,7 +151,7 @@ class LocalRules(Closing):
     def fuse(self, evidence: EvidenceView) -> Document:
         speech, vl = evidence.speech, evidence.vl
         spoken = set(tokens(speech))
-        lines = _spaced_words_joined([_Line.from_view(line, spoken) for line in evidence.ocr_lines])
+        lines = join_split_boxes([Line.from_view(line, spoken) for line in evidence.ocr_lines])
 
         brands = _brand_candidates(lines, speech, vl)
         brand = decide(brands)
@@ -197,147 +180,30 @@ def create_engine(config: FusionConfig, fallback: FusionEngine | None = None, **
     return fuse_local
 
 
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    confidence: float
-    in_product: bool | None
-    left: float = 0.0
-    top: float = 0.0
-    right: float = 0.0
-    bottom: float = 0.0
-    frames: tuple[int, ...] = ()
-    print_height: float = 0.0  # height of one printed line (a block spans several)
-    spaced: bool = False  # read as letter-spaced pieces, joined into one word
-
-    @classmethod
-    def from_view(cls, line: EvidenceLine, spoken: Collection[str] = ()) -> _Line:
-        left, top, right, bottom = line.bounds or (0.0, 0.0, 0.0, 0.0)
-        text = line.text.strip()
-        joined = _unspaced(text, spoken)
-        spaced = joined != text or _PIECE.match(text) is not None  # letter-spaced, or a piece of a letter-spaced word
-        return cls(joined, line.confidence, line.in_product, left, top, right, bottom, line.frames, bottom - top, spaced)
-
-    @property
-    def words(self) -> int:
-        return len(tokens(self.text))
-
-    @property
-    def all_caps(self) -> bool:
-        """Latin letters only in capitals ("HALCYON" under "Bluetooth Speaker": a change of case is a change of role)."""
-        letters = [ch for ch in self.text if ch.isascii() and ch.isalpha()]
-        return len(letters) >= 2 and all(ch.isupper() for ch in letters)
-
-    @property
-    def type_height(self) -> float:
-        """The print height without descenders (a box holding g, j, p, q or y runs taller than its type)."""
-        return self.print_height / (DESCENDER if _DESCENDERS.search(self.text) and not has_cjk(self.text) else 1.0)
-
-    def same_size(self, other: _Line, bounds: tuple[float, float]) -> bool:
-        """Do the two print sizes differ by no more than ``bounds`` (as box heights, or as type heights)?"""
-        smallest, largest = bounds
-        return any(smallest <= b / max(a, _NO_HEIGHT) <= largest
-                   for a, b in ((self.print_height, other.print_height), (self.type_height, other.type_height)))
-
-    def names_product(self) -> bool:
-        """Could this line be packaging text naming the product (not overlay, price or spec)?"""
-        if self.in_product is False or not tokens(self.text):
-            return False
-        if _HANDLE.search(self.text) or _LIVE_UI.search(self.text):
-            return False
-        if self.in_product is None and _CHATTY.search(self.text):
-            return False
-        if find_prices(self.text) or _PROMO.search(self.text):
-            return False
-        letters = sum(ch.isalpha() for ch in self.text)
-        # one Chinese character is a word (霜, 水: the head noun of a stacked name); one Latin letter is not
-        least = 1 if has_cjk(self.text) else NAME_MIN_LETTERS
-        needed = max(least, int(len(self.text.replace(" ", "")) * NAME_LETTER_SHARE))
-        return letters >= needed and not find_specs(self.text) == [self.text]
-
-    def continues_into(self, below: _Line) -> bool:
-        """Is ``below`` the next line of the same text block (a name printed over two lines)? A block keeps to
-        one script: a line in the other one is a translation."""
-        if self.frames and below.frames and not set(self.frames) & set(below.frames):
-            return False
-        if has_cjk(self.text) != has_cjk(below.text) or self.all_caps != below.all_caps and not _TAIL.match(below.text):
-            return False
-        similar_size = self.same_size(below, PRINT_SIZE_RATIO)
-        gap = below.top - self.bottom
-        close = LINE_GAP[0] * self.print_height <= gap <= LINE_GAP[1] * self.print_height
-        overlap = min(self.right, below.right) - max(self.left, below.left)
-        return similar_size and close and overlap > COLUMN_OVERLAP * min(self.right - self.left, below.right - below.left)
-
-
-def _text_blocks(lines: Sequence[_Line]) -> list[_Line]:
-    """Adjacent lines of the same print size joined top to bottom (at most :data:`MAX_BLOCK_LINES`)."""
-    ordered = sorted(lines, key=lambda line: (line.top, line.left))
-    blocks = []
-    for i, first in enumerate(ordered):
-        block = [first]
-        for below in ordered[i + 1 :]:
-            if len(block) == MAX_BLOCK_LINES:
-                break
-            if block[-1].continues_into(below):
-                block.append(below)
-                joiner = "" if has_cjk(block[-2].text[-1:] + below.text[:1]) else " "
-                blocks.append(
-                    _Line(
-                        joiner.join(part.text for part in block),
-                        _mean_confidence(block),
-                        first.in_product,
-                        min(p.left for p in block), first.top, max(p.right for p in block), below.bottom,
-                        first.frames, sum(p.print_height for p in block) / len(block),
-                    )
-                )
-    return blocks
-
-
-def _spaced_words_joined(lines: list[_Line]) -> list[_Line]:
-    """Boxes of one line that OCR boxed apart, side by side on one row, as the one line they are (in the place
-    of the leftmost): letter-spaced words within :data:`SPACED_WORD_GAP` print heights ("Nordic" | "Le a f" ->
-    "Nordic Leaf"), pieces of a word (widely spaced letters boxed one by one: "L" | "u" | "min" | "a" ->
-    "Lumina"), other text within :data:`SPLIT_LINE_GAP`."""
-    merged: dict[int, _Line] = {}
-    gone: set[int] = set()
-    for j in sorted(range(len(lines)), key=lambda k: lines[k].left):
-        line = lines[j]
-        partner = next((i for i, p in merged.items() if _side_by_side(p, line)), None)
-        if partner is None:
-            merged[j] = line
-            continue
-        p = merged[partner]
-        joiner = "" if _PIECE.match(p.text.split()[-1]) or _PIECE.match(line.text) else " "
-        merged[partner] = _Line(f"{p.text}{joiner}{line.text}", min(p.confidence, line.confidence), p.in_product, p.left,
-                                min(p.top, line.top), line.right, max(p.bottom, line.bottom), p.frames,
-                                max(p.print_height, line.print_height), True)
-        gone.add(j)
-    return [merged[i] for i in range(len(lines)) if i not in gone]
-
-
-def _side_by_side(left: _Line, right: _Line) -> bool:
-    if left.in_product != right.in_product or has_cjk(left.text) or has_cjk(right.text) or not left.same_size(right, PRINT_SIZE_RATIO):
+def _names_product(line: Line) -> bool:
+    """Could this line be packaging text naming the product (not overlay, price or spec)?"""
+    if line.in_product is False or not tokens(line.text):
         return False
-    rows_overlap = min(left.bottom, right.bottom) - max(left.top, right.top)
-    gap = right.left - left.right
-    widest = SPACED_WORD_GAP if left.spaced or right.spaced else SPLIT_LINE_GAP
-    return rows_overlap > 0.6 * min(left.print_height, right.print_height) and -0.2 * left.print_height <= gap <= widest * left.print_height
+    if _HANDLE.search(line.text) or _LIVE_UI.search(line.text):
+        return False
+    if line.in_product is None and _CHATTY.search(line.text):
+        return False
+    if find_prices(line.text) or _PROMO.search(line.text):
+        return False
+    letters = sum(ch.isalpha() for ch in line.text)
+    # one Chinese character is a word (霜, 水: the head noun of a stacked name); one Latin letter is not
+    least = 1 if has_cjk(line.text) else NAME_MIN_LETTERS
+    needed = max(least, int(len(line.text.replace(" ", "")) * NAME_LETTER_SHARE))
+    return letters >= needed and not find_specs(line.text) == [line.text]
 
 
-def _mean_confidence(block: Sequence[_Line]) -> float:
-    """A block's reading confidence: its lines' confidences weighted by their characters (one misread character
-    of a long name costs less than the whole name)."""
-    sizes = [max(len(part.text.replace(" ", "")), 1) for part in block]
-    return sum(part.confidence * n for part, n in zip(block, sizes)) / sum(sizes)
-
-
-def _packaging(lines: Sequence[_Line]) -> tuple[list[_Line], float]:
-    eligible = [line for line in lines if line.names_product()]
+def _packaging(lines: Sequence[Line]) -> tuple[list[Line], float]:
+    eligible = [line for line in lines if _names_product(line)]
     tallest = max((line.print_height for line in eligible), default=0.0) or 1.0
     return eligible, tallest
 
 
-def _line_weight(line: _Line, tallest: float, speech: str) -> float:
+def _line_weight(line: Line, tallest: float, speech: str) -> float:
     """Prior that a packaging line names the product.
 
     Larger print is more likely the brand or name. A line whose place is unknown (no product box)
@@ -349,24 +215,13 @@ def _line_weight(line: _Line, tallest: float, speech: str) -> float:
     return weight
 
 
-def _is_brand_like(line: _Line) -> bool:
+def _is_brand_like(line: Line) -> bool:
     if has_cjk(line.text):
         return BRAND_MIN_CJK_TOKENS <= line.words <= BRAND_MAX_CJK_TOKENS and not find_specs(line.text)
     return line.words <= BRAND_MAX_WORDS and not find_specs(line.text)
 
 
-def _in_stacked_text(line: _Line, lines: Sequence[_Line]) -> bool:
-    """Is ``line`` one of several lines of the same type printed as one block (a stacked name)?"""
-    for other in lines:
-        if other is line:
-            continue
-        upper, lower = (other, line) if other.top < line.top else (line, other)
-        if line.same_size(other, SAME_PRINT) and upper.continues_into(lower):
-            return True
-    return False
-
-
-def _is_translation(line: _Line, lines: Sequence[_Line]) -> bool:
+def _is_translation(line: Line, lines: Sequence[Line]) -> bool:
     """Is ``line`` printed smaller, in the other script, right under another line, and does it say what the product
     is (a bilingual pack's second name; a Latin brand under a Chinese name says no such thing)?"""
     if not types_in(line.text):
@@ -385,7 +240,7 @@ def _is_claim(text: str) -> bool:
     return _CLAIM_WORDS.search(text) is not None
 
 
-def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None) -> list[Candidate]:
+def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     out = []
     for line in eligible:
@@ -393,11 +248,11 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
             continue
         one_word = line.words <= BRAND_CJK_WORD if has_cjk(line.text) else line.words == 1
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if one_word else MULTI_WORD_BRAND)
-        if _in_stacked_text(line, eligible):
+        if in_stacked_text(line, eligible):
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
-        if re.search(r"\d", line.text):  # specs are not brand-like already: this is a number of a claim
+        if re.search(r"\d", line.text):  # a spec is not brand-like anyway: a number here belongs to a claim
             conf *= BRAND_WITH_NUMBER
         if _is_claim(line.text):
             conf *= CLAIM
@@ -414,12 +269,12 @@ def _brand_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None)
 
 
 def _name_candidates(
-    lines: Sequence[_Line], speech: str, vl: VlReading | None, brand: str | None, taken: str | None
+    lines: Sequence[Line], speech: str, vl: VlReading | None, brand: str | None, taken: str | None
 ) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
     unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
-    tails = [line for line in lines if line.in_product is not False and _TAIL.match(line.text)]  # "Vitamin" / "C"
-    blocks = _text_blocks(unclaimed + tails)
+    tails = [line for line in lines if line.in_product is not False and TAIL.match(line.text)]  # "Vitamin" / "C"
+    blocks = text_blocks(unclaimed + tails)
     naming = [line for line in unclaimed + blocks if line.words >= NAME_MIN_WORDS or has_cjk(line.text)]
     # what the host says of the name: a block the host says a part of ("this hydrating serum") is said too
     said = [line.text for line in naming if speech and coverage(_strip_spec(line.text), speech) >= NAME_SPOKEN]
@@ -445,7 +300,7 @@ def _name_candidates(
     return out
 
 
-def _type_candidates(lines: Sequence[_Line], speech: str, vl: VlReading | None, name: Decision | None) -> list[Candidate]:
+def _type_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None, name: Decision | None) -> list[Candidate]:
     """The product type the name, the packaging, the VL answer and the speech name (each its most specific);
     the name's type comes from the modality that leads the name's support."""
     out = []
@@ -472,7 +327,7 @@ def _vl_candidate(value: str, vl: VlReading) -> Candidate:
     return Candidate(str(value), "vl", float(vl.confidence or VL_CONFIDENCE))
 
 
-def _price_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
+def _price_candidates(lines: Sequence[Line], speech: str) -> list[Candidate]:
     out = []
     for line in lines:
         # A price banner is part of the live room's overlay and still states the live price.
@@ -482,30 +337,13 @@ def _price_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
     return out
 
 
-def _spec_candidates(lines: Sequence[_Line], speech: str) -> list[Candidate]:
+def _spec_candidates(lines: Sequence[Line], speech: str) -> list[Candidate]:
     out = []
     for line in lines:
         if line.in_product is not False:
             out += [Candidate(s, "ocr", line.confidence) for s in find_specs(line.text)]
     out += [Candidate(s, "asr", ASR_SPEC) for s in find_specs(speech)]
     return out
-
-
-def _unspaced(text: str, spoken: Collection[str] = ()) -> str:
-    """'V e r d a n t' -> 'Verdant', '锦 鲤' -> '锦鲤': letter-spacing is a style, not a word break. OCR reads
-    spaced letters unevenly ('Brig h t wa v e', 'Lumin a'): a Latin line of short pieces (at least
-    :data:`SPACED_PIECES`, :data:`SPACED_MEAN_LETTERS` letters each on average) is one word, and so is one whose
-    pieces run together make a word the host says (agreement with speech)."""
-    if _SPACED_LETTERS.match(text):
-        return text.replace(" ", "")
-    pieces = text.split()
-    if len(pieces) < 2 or not all(p.isascii() and p.isalpha() for p in pieces):
-        return text
-    joined = "".join(pieces)
-    uneven = len(pieces) >= SPACED_PIECES and len(joined) / len(pieces) <= SPACED_MEAN_LETTERS
-    if uneven or all(len(p) <= 2 for p in pieces) or joined.lower() in spoken:
-        return joined
-    return text
 
 
 def _without_brand(name: Decision | None, brand: Decision | None) -> Decision | None:
