@@ -39,7 +39,8 @@ def test_defaults_recognise_the_demo_product(default_outcome: Any, truth: dict[s
     result = outcome.result
     assert result["brand"] == truth["brand"]
     assert result["product_name"] == truth["product_name"]
-    assert result["category"].lower() == truth["category"]
+    assert truth["category"] == "skincare" and result["category"].startswith("Health & Beauty > Personal Care > Cosmetics > Skin Care")
+    assert truth["product_name"].lower().endswith(result["product_type"])  # "face cream"
     assert result["price"] == truth["price"]
     assert result["engine"] == "local-rules"
     assert "asr" in result["support"]["brand"]  # the streamer says the brand too
