@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.claims.normalise import has_cjk, normalise
+from edge.claims.normalise import normalise
 from edge.claims.rules import ClaimRule, RuleSet
-from edge.fusion.text import find_prices
+from edge.fusion.text import find_prices, has_cjk
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,12 @@ def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department
                 matched = _match(rule, reading)
                 if matched is None:
                     continue
-                flag = _flag(rule, rule_set, reading, matched)
+                values = {}
                 if rule.check == "original-price":
-                    prices = find_prices(reading.text)
-                    if not prices:
+                    values = {"original": find_prices(reading.text)}
+                    if not values["original"]:
                         continue
-                    flag = Flag(**{**flag.__dict__, "values": {"original": prices}})
-                flags.append(flag)
+                flags.append(_flag(rule, rule_set, reading, matched, values))
     return flags
 
 
@@ -124,12 +123,11 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
     if not said or not shown or {p for _, p in said} & {p for _, p in shown}:
         return []
-    first_said, first_shown = said[0][0], shown[0][0]
     values = {"spoken": sorted({p for _, p in said}), "shown": sorted({p for _, p in shown}),
               "spoken_at": [[round(r.start or 0.0, 3), round(r.end or 0.0, 3)] for r, _ in said],
               "shown_on": sorted({r.index for r, _ in shown if r.index is not None})}
     matched = f"{said[0][1]} said, {shown[0][1]} shown"
-    return [_flag(rule, rule_set, first_said, matched, values) if first_said else _flag(rule, rule_set, first_shown, matched, values)]
+    return [_flag(rule, rule_set, said[0][0], matched, values)]
 
 
 def _marked(rule: ClaimRule, reading: Reading) -> bool:

@@ -21,6 +21,7 @@ def _to_simplified():
     return opencc.OpenCC("t2s").convert
 
 
+@lru_cache(maxsize=4096)  # rule terms are normalised again for every reading
 def normalise(text: str) -> str:
     """'國家級 ' -> '国家级', 'ＢＥＳＴ  Seller' -> 'best seller', '最 佳' -> '最佳'."""
     text = unicodedata.normalize("NFKC", text).lower()
@@ -28,6 +29,3 @@ def normalise(text: str) -> str:
     text = _SPACE_IN_CJK.sub("", text)
     return " ".join(text.split())
 
-
-def has_cjk(text: str) -> bool:
-    return re.search(rf"[{_CJK}]", text) is not None

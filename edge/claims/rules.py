@@ -22,6 +22,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.validation import describe_validation_error, dotted
+
 FAMILIES = ("absolute", "medical", "authority", "price")
 SEVERITIES = ("low", "medium", "high")
 SHIPPED = ("cn-mainland.yaml", "generic-en.yaml")
@@ -108,17 +110,18 @@ def load_rule_set(path: Path | str, text: str | None = None) -> RuleSet:
     try:
         return RuleSet.model_validate({**raw, "source": name})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = error["loc"]
-        rule = ""
-        if len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int):
-            rules = raw.get("rules") or []
-            entry = rules[where[1]] if where[1] < len(rules) else {}
-            rule = f" rule {entry.get('id', where[1]) if isinstance(entry, dict) else where[1]}:"
-            where = where[2:]
-        field = ".".join(str(part) for part in where)
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-        raise RulesError(f"{name}:{rule} {field + ': ' if field else ''}{message}") from None
+        where = exc.errors()[0]["loc"]
+        in_rule = len(where) >= 2 and where[0] == "rules" and isinstance(where[1], int)
+        rule = f" rule {_rule_id(raw, where[1])}:" if in_rule else ""
+        keys = (lambda loc: [str(part) for part in loc[2:]]) if in_rule else dotted
+        raise RulesError(f"{name}:{rule} {describe_validation_error(exc, keys, show_value=False)}") from None
+
+
+def _rule_id(raw: dict, index: int) -> str:
+    """The id a rule of the raw document gives itself, else its position."""
+    rules = raw.get("rules") or []
+    entry = rules[index] if index < len(rules) else None
+    return str(entry.get("id", index)) if isinstance(entry, dict) else str(index)
 
 
 @lru_cache(maxsize=1)

@@ -121,6 +121,16 @@ def product_types() -> tuple[tuple[str, bool, ProductType], ...]:
     return tuple(sorted(words, key=lambda w: -len(" ".join(tokens(w[0])))))
 
 
+@lru_cache(maxsize=1)
+def _matchers() -> tuple[tuple[str, bool, ProductType, str, re.Pattern[str] | None], ...]:
+    """:func:`product_types` with each word's token key and (Latin words) its whole-word pattern, made once."""
+    out = []
+    for word, chinese, kind in product_types():
+        key = " ".join(tokens(word))
+        out.append((word, chinese, kind, key, None if has_cjk(word) else re.compile(rf"\b{re.escape(key)}\b")))
+    return tuple(out)
+
+
 def types_in(text: str, min_cjk: int = 1) -> list[TypeMention]:
     """Product types that words of ``text`` name, the most specific (longest word) first, each type once;
     Chinese words of fewer than ``min_cjk`` characters are left out."""
@@ -128,12 +138,10 @@ def types_in(text: str, min_cjk: int = 1) -> list[TypeMention]:
         return []
     lowered = " ".join(tokens(text))
     found: list[TypeMention] = []
-    for word, chinese, kind in product_types():
+    for word, chinese, kind, key, pattern in _matchers():
         if chinese and len(word) < min_cjk or any(m.type == kind for m in found):
             continue
-        key = " ".join(tokens(word))
-        hit = key in lowered if has_cjk(word) else re.search(rf"\b{re.escape(key)}\b", lowered)
-        if hit:
+        if key in lowered if pattern is None else pattern.search(lowered):
             found.append(TypeMention(kind, word, chinese))
     return found
 

@@ -96,18 +96,12 @@ class Tables:
             return None
         from livegen.layouts import FAMILIES, HELD_OUT, TUNED
 
-        header = ["Layout family", "Split", "Language", "Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)",
-                  "Complete name (exact)", "Category (type or department)", "Product type (≥ 0.5)", "Department"]
-        rows = []
         order = {name: i for i, name in enumerate(FAMILIES)}
+        rows = []
         for (layout, language), items in sorted(self.families.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][1])):
-            s = summarise([scores for scores, _ in items])
-            whole = sum(w for _, w in items) / len(items)
             split = "held-out" if layout in HELD_OUT else "tuned" if layout in TUNED else "own"
-            rows.append([layout, split, language, len(items), pct(s["pmr"]),
-                         pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(whole), pct(s["category_acc"]),
-                         pct(s["product_type_acc"]), pct(s["department_acc"])])
-        return header, rows
+            rows.append([layout, split, language, *_family_cells(items)])
+        return ["Layout family", "Split", "Language", *FAMILY_COLUMNS], rows
 
     def table_splits(self) -> tuple[list[str], list[list[Any]]] | None:
         """Tuned and held-out families side by side, by language (photographed packs on their own)."""
@@ -119,16 +113,10 @@ class Tables:
         for (layout, language), items in self.families.items():
             split = "held-out" if layout in HELD_OUT else "tuned" if layout in TUNED else layout
             groups.setdefault((split, language), []).extend(items)
-        header = ["Split", "Language", "Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Complete name (exact)",
-                  "Category (type or department)", "Product type (≥ 0.5)", "Department"]
         order = {"tuned": 0, "held-out": 1}
-        rows = []
-        for (split, language), items in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 2), kv[0])):
-            s = summarise([scores for scores, _ in items])
-            rows.append([split, language, len(items), pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]),
-                         pct(sum(w for _, w in items) / len(items)), pct(s["category_acc"]), pct(s["product_type_acc"]),
-                         pct(s["department_acc"])])
-        return header, rows
+        rows = [[split, language, *_family_cells(items)]
+                for (split, language), items in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 2), kv[0]))]
+        return ["Split", "Language", *FAMILY_COLUMNS], rows
 
     def strategy_b(self) -> list[str]:
         """The Strategy B configurations with K = 1, one per quality regressor, in the order given."""
@@ -201,6 +189,17 @@ class Tables:
             s = summarise(clips)
             rows.append([name, pct(s["pmr"]), pct(s["product_name_acc"]), pct(s["similarity"])])
         return header, rows
+
+
+FAMILY_COLUMNS = ["Clips", "Perfect Match Rate", "Brand (≥ 0.7)", "Product Name (≥ 0.5)", "Complete name (exact)",
+                  "Category (type or department)", "Product type (≥ 0.5)", "Department"]
+
+
+def _family_cells(items: list[tuple[FieldScores, bool]]) -> list[Any]:
+    """The :data:`FAMILY_COLUMNS` of some clips' (scores, complete name) pairs."""
+    s = summarise([scores for scores, _ in items])
+    return [len(items), pct(s["pmr"]), pct(s["brand_acc"]), pct(s["product_name_acc"]), pct(sum(w for _, w in items) / len(items)),
+            pct(s["category_acc"]), pct(s["product_type_acc"]), pct(s["department_acc"])]
 
 
 TITLES = {

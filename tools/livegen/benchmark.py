@@ -209,7 +209,7 @@ def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, la
         else:
             face_h = int(height * 0.62)
             face_w = int(face_h * aspect(photo))
-    product = make_product(rng, language, (face_w, face_h), layout, layout_rng)
+    product = make_product(rng, language, (face_w, face_h), layout, layout_rng)  # drawn anyway: rng stays in step
     if photo is not None:
         product = photo_product(photo, layout_rng, (face_w, face_h))
     other = make_product(rng, language, (face_w, face_h))
