@@ -86,3 +86,10 @@ def in_ranges(char: str, ranges: Ranges) -> bool:
 def _escape(code: int) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
+
+_CJK_CHAR = re.compile(f"[{char_class(IDEOGRAPHS)}]")
+
+
+def has_cjk(text: str) -> bool:
+    """True when ``text`` holds a CJK ideograph."""
+    return _CJK_CHAR.search(text) is not None

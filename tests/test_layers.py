@@ -18,12 +18,13 @@ EDGE = Path(__file__).resolve().parents[1] / "edge"
 # what ranks lower (or equal, if no loop forms). A new package must be given its place here.
 RANK = {
     # foundations: values, errors, typed configuration, small shared helpers
-    "errors": 0, "types": 0, "files": 0, "bundled": 0, "registry": 0, "closing": 0, "yamlfile": 0, "timing": 0, "text": 0, "validation": 0,
+    "errors": 0, "types": 0, "files": 0, "bundled": 0, "registry": 0, "closing": 0, "yamlfile": 0, "timing": 0,
+    "text": 0, "numbers": 0, "validation": 0,
     "config": 1,
     # model execution (ONNX Runtime, TensorRT, the model pack), and building engines on the box
     "runtime": 2, "engines": 3,
     # the stages, in the order data flows through them
-    "sources": 10, "detect": 11, "score": 12, "select": 13, "ocr": 14, "asr": 14, "evidence": 15, "fusion": 16, "claims": 16,
+    "sources": 10, "detect": 11, "score": 12, "select": 13, "ocr": 14, "asr": 14, "evidence": 15, "claims": 15, "fusion": 16,
     # assembly and the programs on top
     "window": 20, "pipeline": 21, "service": 22, "transport": 22, "centre": 25, "cli": 30,
 }

@@ -6,9 +6,9 @@ import pytest
 
 from edge.asr.transcript import is_cjk
 from edge.fusion.local_rules import _NAME_SPEC_UNITS
-from edge.fusion.text import find_specs, has_cjk, tokens
+from edge.fusion.text import find_specs, tokens
 from edge.ocr.fuse import normalise_text
-from edge.text import IDEOGRAPHS, NO_SPACE_SCRIPTS, UNIT_KINDS, UNITS, char_class, in_ranges, unit_spellings
+from edge.text import IDEOGRAPHS, NO_SPACE_SCRIPTS, UNIT_KINDS, UNITS, char_class, has_cjk, in_ranges, unit_spellings
 
 
 def test_spellings_are_lower_case_as_both_matchers_lower_case_first():

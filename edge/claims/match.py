@@ -15,7 +15,8 @@ from typing import Any
 
 from edge.claims.normalise import normalise
 from edge.claims.rules import ClaimRule, RuleSet
-from edge.fusion.text import find_prices, has_cjk
+from edge.numbers import find_prices
+from edge.text import has_cjk
 
 
 @dataclass(frozen=True)

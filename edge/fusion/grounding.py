@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge.fusion.taxonomy import type_words
-from edge.fusion.text import coverage, find_prices, tokens, words_to_numbers
+from edge.fusion.text import coverage, tokens
+from edge.numbers import find_prices, words_to_numbers
 
 GROUNDED_COVERAGE = 0.6  # share of a value's tokens the modality must hold
 JUDGED = ("product_name", "brand", "price", "key_attributes")  # fields a reading must support; category is inferred

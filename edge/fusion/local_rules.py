@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceView, VlReading, result_record
 from edge.fusion.engine import Closing, Document
 from edge.fusion.taxonomy import taxonomy, type_named, types_in
-from edge.fusion.text import after_tokens, coverage, find_prices, find_specs, has_cjk, similarity, tokens
+from edge.fusion.text import after_tokens, coverage, find_specs, similarity, tokens
 from edge.fusion.typography import LINE_GAP, TAIL, Line, in_stacked_text, join_split_boxes, text_blocks
-from edge.text import CJK_UNIFIED, char_class
+from edge.numbers import find_prices
+from edge.text import CJK_UNIFIED, char_class, has_cjk
 
 if TYPE_CHECKING:
     from edge.config.models import FusionConfig

@@ -17,7 +17,8 @@ from importlib import resources
 
 import yaml
 
-from edge.fusion.text import has_cjk, tokens
+from edge.fusion.text import tokens
+from edge.text import has_cjk
 
 TAXONOMY_FILE = "google-product-taxonomy.txt"
 TAXONOMY_VERSION = "2021-09-21"

@@ -12,8 +12,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from edge.fusion.documents import EvidenceLine
-from edge.fusion.text import has_cjk, tokens
-from edge.text import CJK_UNIFIED, char_class
+from edge.fusion.text import tokens
+from edge.text import CJK_UNIFIED, char_class, has_cjk
 
 PRINT_SIZE_RATIO = (0.75, 1.33)  # lines of one block differ in print height by at most a third
 LINE_GAP = (-0.4, 0.8)  # gap to the next line of a block, in print heights: an overlap (CJK boxes run tall) to most of a line

@@ -1,6 +1,7 @@
 import pytest
 
-from edge.fusion.text import coverage, find_prices, find_specs, similarity, words_to_numbers
+from edge.fusion.text import coverage, find_specs, similarity
+from edge.numbers import find_prices, words_to_numbers
 
 
 @pytest.mark.parametrize("text, expected", [
