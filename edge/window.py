@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from edge.claims import screening_for
 from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, Provenance, build_evidence, encode_jpeg, schema_problem
 from edge.fusion.engine import Document, FusionEngine
 from edge.ocr import fuse_ocr_lines
@@ -60,9 +61,12 @@ def read_keyframes(
 def window_evidence(
     provenance: Provenance, stream: StreamInfo, window: tuple[float, float], selection: Selection, readings: Readings
 ) -> tuple[Document, list[bytes]]:
-    """The window's evidence (checked against its schema) and its keyframes' JPEGs."""
+    """The window's evidence (checked against its schema), claims screened, and its keyframes' JPEGs."""
     jpegs = [encode_jpeg(keyframe.frame.image) for keyframe in selection.keyframes]
     evidence = build_evidence(provenance, stream, window, selection, jpegs, readings)
+    screening = screening_for(provenance.config.claims)
+    if screening is not None:
+        evidence["claims"] = screening.section(evidence)
     check_document(evidence, EVIDENCE_SCHEMA)
     return evidence, jpegs
 

@@ -1,7 +1,11 @@
-"""Screening for false advertising (issue 15, first part): rule sets and the matcher that flags claims in a
-window's speech segments and OCR lines. Not yet wired into the window, the evidence or the result."""
+"""Screening for false advertising (issue 15): rule sets, the matcher that flags claims in a window's speech
+segments and OCR lines, a site's watchlist, and the stage that puts the flags into evidence and result."""
 
-from edge.claims.match import Flag, Reading, screen
-from edge.claims.rules import ClaimRule, RulesError, RuleSet, load_rule_set, shipped_rule_sets
+from edge.claims.match import Flag, Reading, applies, screen
+from edge.claims.rules import ClaimRule, RulesError, RuleSet, configured_rule_sets, load_rule_set, shipped_rule_set, shipped_rule_sets
+from edge.claims.screening import Screening, evidence_readings, result_claims, screening_for
 
-__all__ = ["ClaimRule", "Flag", "Reading", "RuleSet", "RulesError", "load_rule_set", "screen", "shipped_rule_sets"]
+__all__ = [
+    "ClaimRule", "Flag", "Reading", "RuleSet", "RulesError", "Screening", "applies", "configured_rule_sets", "evidence_readings",
+    "load_rule_set", "result_claims", "screen", "screening_for", "shipped_rule_set", "shipped_rule_sets",
+]

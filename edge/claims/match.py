@@ -9,14 +9,13 @@ start and end).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.claims.normalise import normalise
-from edge.claims.rules import ClaimRule, RuleSet
+from edge.claims.normalise import contains, normalise
+from edge.claims.rules import ClaimRule, RuleSet, in_scope
 from edge.numbers import find_prices
-from edge.text import has_cjk
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,8 @@ class Flag:
     in_product: bool | None = None
     segment: tuple[float, float] | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    departments: tuple[str, ...] = ()  # the rule's scope, carried so that a flag can be judged without its rule set
+    except_departments: tuple[str, ...] = ()
 
     def document(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "rule_set": self.rule_set, "family": self.family, "reference": self.reference,
@@ -55,19 +56,24 @@ class Flag:
             out["segment"] = [round(self.segment[0], 3), round(self.segment[1], 3)]
         if self.values:
             out["values"] = self.values
+        if self.departments:
+            out["departments"] = list(self.departments)
+        if self.except_departments:
+            out["except_departments"] = list(self.except_departments)
         return out
 
 
 def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department: str | None = None,
-           language: str | None = None) -> list[Flag]:
+           language: str | None = None, every_department: bool = False) -> list[Flag]:
     """The flags the rule sets raise on ``readings`` for a product of ``department`` (a taxonomy path); with a
-    ``language`` (the window's, ``zh`` or ``en``) only the sets written in it."""
+    ``language`` (the window's, ``zh`` or ``en``) only the sets written in it. ``every_department``: the flags
+    of every rule whatever its scope (the evidence's, before the product is known; see :func:`applies`)."""
     flags: list[Flag] = []
     for rule_set in rule_sets:
         if language is not None and rule_set.language != language:
             continue
         for rule in rule_set.rules:
-            if not rule.applies_to(department):
+            if not every_department and not rule.applies_to(department):
                 continue
             if rule.check == "spoken-vs-shown":
                 flags += _price_mismatch(rule, rule_set, readings)
@@ -96,7 +102,7 @@ def _match(rule: ClaimRule, reading: Reading) -> str | None:
     for term in rule.terms:
         spellings = (term, *(rule.heard_as.get(term, ()) if reading.modality == "asr" else ()))
         for spelling in spellings:
-            if _contains(text, normalise(spelling)):
+            if contains(text, normalise(spelling)):
                 return term
     for pattern in rule.patterns:
         found = re.search(pattern, text, re.IGNORECASE)
@@ -105,16 +111,11 @@ def _match(rule: ClaimRule, reading: Reading) -> str | None:
     return None
 
 
-def _contains(text: str, word: str) -> bool:
-    if has_cjk(word):
-        return word in text
-    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None
-
-
 def _flag(rule: ClaimRule, rule_set: RuleSet, reading: Reading, matched: str, values: dict[str, Any] | None = None) -> Flag:
     segment = (reading.start, reading.end) if reading.start is not None and reading.end is not None else None
     return Flag(rule.id, rule_set.name, rule.family, rule.reference, rule.severity, matched, reading.text, reading.modality,
-                reading.index, reading.in_product if reading.modality == "ocr" else None, segment, values or {})
+                reading.index, reading.in_product if reading.modality == "ocr" else None, segment, values or {},
+                rule.departments, rule.except_departments)
 
 
 def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Reading]) -> list[Flag]:
@@ -133,4 +134,11 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
 
 def _marked(rule: ClaimRule, reading: Reading) -> bool:
     text = normalise(reading.text)
-    return any(_contains(text, normalise(term)) for term in rule.terms)
+    return any(contains(text, normalise(term)) for term in rule.terms)
+
+
+def applies(flag: Mapping[str, Any], department: str | None) -> bool:
+    """Does a flag document hold for a product of ``department``? The rule's scope travels in the flag
+    (``departments``, ``except_departments``), judged as :meth:`ClaimRule.applies_to` judges it."""
+    return in_scope(department, flag.get("departments") or (), flag.get("except_departments") or ())
+

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from edge.text import CJK_UNIFIED, char_class
+from edge.text import CJK_UNIFIED, char_class, has_cjk
 
 _CJK = char_class((CJK_UNIFIED,))
 _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
@@ -29,3 +29,10 @@ def normalise(text: str) -> str:
     text = _SPACE_IN_CJK.sub("", text)
     return " ".join(text.split())
 
+
+
+def contains(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` (both normalised): anywhere for Chinese, as whole words for Latin."""
+    if has_cjk(word):
+        return word in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text) is not None

@@ -17,16 +17,25 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from edge.config.models import ClaimsConfig, ShippedRuleSet
 from edge.validation import describe_validation_error, dotted
 
 FAMILIES = ("absolute", "medical", "authority", "price")
 SEVERITIES = ("low", "medium", "high")
-SHIPPED = ("cn-mainland.yaml", "generic-en.yaml")
+SHIPPED: tuple[str, ...] = get_args(ShippedRuleSet)  # edge/claims/sets/NAME.yaml
+
+
+def in_scope(department: str | None, departments: tuple[str, ...] | list[str], except_departments: tuple[str, ...] | list[str]) -> bool:
+    """``department`` (a taxonomy path; None: not known) lies under one of ``departments`` (none: every one)
+    and under none of ``except_departments``."""
+    if department and any(department.startswith(prefix) for prefix in except_departments):
+        return False
+    return not departments or bool(department) and any(department.startswith(prefix) for prefix in departments)
 
 
 class RulesError(ValueError):
@@ -75,9 +84,7 @@ class ClaimRule(BaseModel):
 
     def applies_to(self, department: str | None) -> bool:
         """Does the rule apply to a product of ``department`` (a taxonomy path; None: not known)?"""
-        if department and any(department.startswith(prefix) for prefix in self.except_departments):
-            return False
-        return not self.departments or bool(department) and any(department.startswith(p) for p in self.departments)
+        return in_scope(department, self.departments, self.except_departments)
 
 
 class RuleSet(BaseModel):
@@ -124,8 +131,26 @@ def _rule_id(raw: dict, index: int) -> str:
     return str(entry.get("id", index)) if isinstance(entry, dict) else str(index)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=len(SHIPPED))
+def shipped_rule_set(name: str) -> RuleSet:
+    """The shipped rule set ``name`` (``cn-mainland``, ``generic-en``)."""
+    if name not in SHIPPED:
+        raise RulesError(f"claims.rule_sets: no shipped rule set {name!r} (shipped: {', '.join(SHIPPED)})")
+    text = resources.files("edge.claims").joinpath("sets", f"{name}.yaml").read_text(encoding="utf-8")
+    return load_rule_set(f"edge/claims/sets/{name}.yaml", text)
+
+
 def shipped_rule_sets() -> tuple[RuleSet, ...]:
-    """The rule sets that ship with the package (mainland China, a generic English set)."""
-    folder = resources.files("edge.claims").joinpath("sets")
-    return tuple(load_rule_set(f"edge/claims/sets/{name}", folder.joinpath(name).read_text(encoding="utf-8")) for name in SHIPPED)
+    """Every rule set that ships with the package (mainland China, a generic English set)."""
+    return tuple(shipped_rule_set(name) for name in SHIPPED)
+
+
+def configured_rule_sets(config: ClaimsConfig) -> tuple[RuleSet, ...]:
+    """The shipped sets ``config`` names, then the site's own files; :class:`RulesError` names a faulty one.
+    Two sets with one name would make flags ambiguous: refused."""
+    sets = tuple(shipped_rule_set(name) for name in config.rule_sets) + tuple(load_rule_set(path) for path in config.files)
+    names = [rule_set.name for rule_set in sets]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise RulesError(f"claims: rule set name {twice[0]!r} used by two sets ({', '.join(s.source for s in sets if s.name == twice[0])})")
+    return sets

@@ -313,6 +313,31 @@ class FusionConfig(Section):
         return self
 
 
+# The rule sets that ship with the package (edge/claims/sets/NAME.yaml).
+ShippedRuleSet = Literal["cn-mainland", "generic-en"]
+
+
+class WatchEntry(Section):
+    """A brand (or one of its products) a site screens for, e.g. one reported as counterfeited."""
+
+    brand: str = Field(min_length=1, description="The brand as packaging or speech names it.")
+    aliases: tuple[str, ...] = Field((), description="Other spellings of the brand (its Chinese name, a transliteration).")
+    product: str | None = Field(None, min_length=1, description="Only this product of the brand (words of its name); none: all.")
+    reason: str = Field("site watchlist", min_length=1, description="Why it is listed (a case number, a notice); shown in the flag.")
+    severity: Literal["low", "medium", "high"] = "high"
+
+
+class ClaimsConfig(Section):
+    """Screening for false advertising (issue 15): claim rule sets over speech and OCR, and a watchlist."""
+
+    enabled: bool = Field(True, description="Screen every window's speech segments and OCR lines; flags go into evidence and result.")
+    rule_sets: tuple[ShippedRuleSet, ...] = Field(
+        ("cn-mainland", "generic-en"), description="Shipped rule sets to apply (edge/claims/sets): cn-mainland, generic-en."
+    )
+    files: tuple[ConfigPath, ...] = Field((), description="A site's own rule sets (YAML in the shipped sets' format).")
+    watchlist: tuple[WatchEntry, ...] = Field((), description="Brands or products to flag when a window shows them.")
+
+
 class OutboxConfig(Section):
     """The durable outbox every evidence and result is committed to before it is sent."""
 
@@ -587,6 +612,7 @@ class Config(Section):
     ocr: OcrConfig = OcrConfig()
     asr: AsrConfig = WhisperAsrConfig()
     fusion: FusionConfig = FusionConfig()
+    claims: ClaimsConfig = ClaimsConfig()
     runtime: RuntimeConfig = RuntimeConfig()
     transport: TransportConfig = TransportConfig()
     sources: SourcesConfig = SourcesConfig()

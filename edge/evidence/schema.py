@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+from referencing import Registry, Resource
 
 EVIDENCE_SCHEMA = "liveguard.evidence/1"
 RESULT_SCHEMA = "liveguard.result/1"
@@ -17,13 +18,29 @@ _FILES = {
     EVIDENCE_SCHEMA: ("edge.evidence", "evidence.schema.json"),
     RESULT_SCHEMA: ("edge.fusion", "result.schema.json"),
 }
+# Parts both documents refer to by URI (evidence and result carry the same claim flags).
+_SHARED = (("edge.evidence", "claim-flag.schema.json"),)
 
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     """The JSON Schema document for ``name`` (``liveguard.evidence/1`` or ``liveguard.result/1``)."""
-    package, filename = _FILES[name]
+    return _read(*_FILES[name])
+
+
+@cache
+def _registry() -> Registry:
+    resources_ = [Resource.from_contents(_read(package, filename)) for package, filename in _SHARED]
+    return Registry().with_resources((resource.contents["$id"], resource) for resource in resources_)
+
+
+def _read(package: str, filename: str) -> dict[str, Any]:
     return json.loads(resources.files(package).joinpath(filename).read_text(encoding="utf-8"))
+
+
+def validator_for(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    """A validator of ``schema`` that resolves references to the shared parts (the claim flag)."""
+    return jsonschema.Draft202012Validator(schema, registry=_registry())
 
 
 def schema_problem(document: Any, name: str) -> str | None:
@@ -34,7 +51,7 @@ def schema_problem(document: Any, name: str) -> str | None:
 
 def schema_violation(document: Any, schema: Mapping[str, Any]) -> tuple[str, str] | None:
     """None when ``document`` matches ``schema``, else the JSON path and message of the most relevant error."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = validator_for(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is None:
         return None

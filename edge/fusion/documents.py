@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edge.claims import result_claims
 from edge.evidence.forms import box_points, ocr_lines, segments
 from edge.evidence.schema import RESULT_SCHEMA
 from edge.fusion.grounding import Readings, Segment, grounds_of
@@ -93,6 +94,7 @@ class EvidenceView:
     speech: str  # the transcript; "" without speech
     vl: VlReading | None  # None when VL was off
     segments: tuple[Segment, ...] = ()  # the transcript's timed pieces
+    claims: Mapping[str, Any] | None = None  # the box's claims screening; None when it was off
 
     @classmethod
     def from_document(cls, evidence: Mapping[str, Any]) -> EvidenceView:
@@ -105,6 +107,7 @@ class EvidenceView:
             speech=evidence["asr"].get("text") or "",
             vl=VlReading.from_document(vl) if vl else None,
             segments=tuple(Segment(float(s["start"]), float(s["end"]), s["text"]) for s in segments(evidence["asr"])),
+            claims=evidence.get("claims"),
         )
 
     def readings(self) -> Readings:
@@ -168,6 +171,14 @@ def result_record(evidence: EvidenceView, engine: str, decisions: Mapping[str, D
     result["confidence"] = confidence
     result["support"] = support
     result["grounds"] = grounds_of(result, evidence.readings(), FIELDS)
+    return result
+
+
+def with_claims(result: dict[str, Any], evidence: EvidenceView) -> dict[str, Any]:
+    """``result`` with the evidence's claim flags that hold for its product (:func:`edge.claims.result_claims`),
+    decided on the final fields, after grounding; unchanged when the evidence was not screened."""
+    if evidence.claims is not None:
+        result["claims"] = result_claims(evidence.claims, result.get("category"), result.get("brand"), result.get("product_name"))
     return result
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceView, VlReading, result_record
+from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceView, VlReading, result_record, with_claims
 from edge.fusion.engine import Closing, Document
 from edge.fusion.taxonomy import taxonomy, type_named, types_in
 from edge.fusion.text import after_tokens, coverage, find_specs, similarity, tokens
@@ -170,7 +170,7 @@ class LocalRules(Closing):
 
         decisions = {"product_name": name, "brand": brand, "product_type": product_type, "category": category,
                      "key_attributes": attributes, "price": price}
-        return result_record(evidence, ENGINE, decisions)
+        return with_claims(result_record(evidence, ENGINE, decisions), evidence)
 
 
 fuse_local = LocalRules()  # the rules hold no state: one engine serves every caller

@@ -1,9 +1,10 @@
 """What the fusion LLM is told (paper §3.5.2) and the JSON it must answer with.
 
 The evidence goes in compact: OCR lines with their confidence and whether they lie on the product
-(the live room's overlay is text too), the transcript, Qwen-VL's reading of the crop and, when
-structuring is on, the per-modality evidence units of paper §3.2. The answer is the product part
-of ``liveguard.result/1``; the engine adds the identity fields.
+(the live room's overlay is text too), the transcript, Qwen-VL's reading of the crop, the claims the box
+flagged (so that a claim is not taken for the product's name) and, when structuring is on, the
+per-modality evidence units of paper §3.2. The answer is the product part of ``liveguard.result/1``;
+the engine adds the identity fields (and the claims that hold for the product, decided on the box's flags).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from edge.fusion.documents import FIELDS, MODALITIES, EvidenceView
 
 MAX_OCR_LINES = 40
 MAX_SPEECH_CHARS = 2000
+MAX_CLAIMS = 20
 
 
 def _text_or_null(max_length: int) -> dict[str, Any]:
@@ -100,6 +102,9 @@ product or its packaging; on_product=false: the live room's overlay (streamer na
 the product but may state the live price; on_product=null: position unknown.
 - vl: an image model's reading of the product crop (may be absent).
 - asr: the host's speech, transcribed automatically (may contain recognition errors; may be empty).
+- claims (may be absent): words the box flagged as advertising claims (superlatives, medical or authority claims, \
+prices), each with its rule family and where it was found. They say what is claimed about the product, never its \
+name or brand.
 
 Fuse them by these four principles:
 1. Consistency first: a value that several modalities agree on is preferred.
@@ -168,6 +173,18 @@ def vl_evidence(evidence: EvidenceView) -> dict[str, Any] | None:
             "description": vl.description, "confidence": vl.confidence}
 
 
+def claims_evidence(evidence: EvidenceView) -> list[dict[str, Any]]:
+    """The box's claim flags as the LLM sees them: family, matched words, modality, on_product for OCR."""
+    flags = (evidence.claims or {}).get("flags") or ()
+    out = []
+    for flag in flags[:MAX_CLAIMS]:
+        item: dict[str, Any] = {"family": flag["family"], "matched": flag["matched"], "modality": flag["modality"]}
+        if flag["modality"] == "ocr":
+            item["on_product"] = flag.get("in_product")
+        out.append(item)
+    return out
+
+
 def fusion_messages(evidence: EvidenceView, units: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """System + user messages for the fusion call over ``evidence`` (and structured ``units`` if any)."""
     payload: dict[str, Any] = {
@@ -175,6 +192,9 @@ def fusion_messages(evidence: EvidenceView, units: dict[str, Any] | None = None)
         "vl": vl_evidence(evidence),
         "asr": speech_evidence(evidence),
     }
+    claims = claims_evidence(evidence)
+    if claims:
+        payload["claims"] = claims
     if units:
         payload["structured_units"] = units
     user = "Evidence (json):\n" + json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

@@ -17,7 +17,7 @@ from edge.config.models import FusionConfig
 from edge.evidence.schema import RESULT_SCHEMA, schema_problem
 from edge.fusion.answer import blank_to_none, parse_object, shape_problem
 from edge.fusion.client import ChatClient, CloudError, Reply, cloud_client
-from edge.fusion.documents import CONFIDENCE_DIGITS, FIELDS, MODALITIES, Decision, EvidenceView, result_record
+from edge.fusion.documents import CONFIDENCE_DIGITS, FIELDS, MODALITIES, Decision, EvidenceView, result_record, with_claims
 from edge.fusion.engine import Closing, Document, FusionEngine
 from edge.fusion.grounding import judge
 from edge.fusion.prompt import ANSWER_SCHEMA, UNIT_SCHEMA, fusion_messages, repair_messages, structuring_messages
@@ -46,6 +46,7 @@ class QwenFusion(Closing):
             if answer is not None:
                 result = _result(view, answer, self.model)
                 failures.extend(judge(result, view.readings(), MODALITIES))  # an invented value is not passed on as fact
+                with_claims(result, view)  # on the fields that survived grounding
                 problem = schema_problem(result, RESULT_SCHEMA)
                 if problem is None:
                     if failures:

@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from edge.evidence.schema import EVIDENCE_SCHEMA, RESULT_SCHEMA, json_path, load_schema
+from edge.evidence.schema import EVIDENCE_SCHEMA, RESULT_SCHEMA, json_path, load_schema, validator_for
 
 STATUS_SCHEMA = "liveguard.status/1"
 STATS_SCHEMA = "liveguard.stats/1"
@@ -31,7 +31,7 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
         schema = json.loads(resources.files("edge.transport").joinpath(_HERE[name]).read_text(encoding="utf-8"))
     else:
         schema = load_schema(name)
-    return jsonschema.Draft202012Validator(schema)
+    return validator_for(schema)
 
 
 def wire_problem(document: Any, name: str) -> str | None:

@@ -1,0 +1,85 @@
+"""The claims stage of a window: what its evidence says, screened by the configured rule sets and watchlist.
+
+The box screens every speech segment and OCR line before the product is known, so the evidence's
+``claims`` holds the flags of every rule with each rule's scope (departments) in the flag, and the
+watchlist candidates. A fusion engine, wherever it runs, keeps in the result the flags that hold for the
+product it recognised (:func:`result_claims`): the local and the cloud engine report the same flags for
+the same evidence and department, and a central worker needs no rule sets of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from edge.claims.match import Reading, applies, screen
+from edge.claims.rules import RuleSet, configured_rule_sets
+from edge.claims.watchlist import FAMILY, RULE_SET, holds_for, watch_flags
+from edge.config.models import ClaimsConfig, WatchEntry
+from edge.evidence.forms import ocr_lines, segments
+from edge.text import has_cjk
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The rule sets and watchlist a box screens its windows with. A window is screened with the sets written
+    in its language (a price mismatch is one fact, not one per jurisdiction), or with all of them when none is."""
+
+    rule_sets: tuple[RuleSet, ...]
+    watchlist: tuple[WatchEntry, ...] = ()
+
+    def section(self, evidence: Mapping[str, Any]) -> dict[str, Any]:
+        """The evidence's ``claims``: the sets applied (watchlist included, when one is configured) and their flags."""
+        readings = evidence_readings(evidence)
+        language = window_language(evidence)
+        sets = [rule_set for rule_set in self.rule_sets if rule_set.language == language] or list(self.rule_sets)
+        flags = screen(sets, readings, every_department=True) + watch_flags(self.watchlist, readings)
+        names = [rule_set.name for rule_set in sets] + ([RULE_SET] if self.watchlist else [])
+        return {"rule_sets": names, "flags": [flag.document() for flag in flags]}
+
+
+@lru_cache(maxsize=8)
+def screening_for(config: ClaimsConfig) -> Screening | None:
+    """The screening ``config`` asks for (its files read once), None when screening is off; raises
+    :class:`edge.claims.RulesError` naming the file and rule of a faulty set."""
+    if not config.enabled:
+        return None
+    return Screening(configured_rule_sets(config), config.watchlist)
+
+
+def window_language(evidence: Mapping[str, Any]) -> str:
+    """``zh`` or ``en``: the transcript's language when there is speech, else the script most OCR lines are in."""
+    asr = evidence.get("asr") or {}
+    spoken = str(asr.get("language") or "").lower()[:2]
+    if (asr.get("text") or "").strip() and spoken in ("zh", "en"):
+        return spoken
+    lines = [line["text"] for line in (evidence.get("ocr") or {}).get("lines") or ()]
+    chinese = sum(has_cjk(text) for text in lines)
+    return "zh" if chinese * 2 > len(lines) else "en"
+
+
+def evidence_readings(evidence: Mapping[str, Any]) -> list[Reading]:
+    """The evidence's OCR lines (index, on the product or not) and speech segments (start, end) as readings.
+    A transcript without segments is one reading over the window."""
+    readings = [Reading(line["text"], "ocr", index=i, in_product=line.get("in_product")) for i, line in enumerate(ocr_lines(evidence))]
+    asr = evidence.get("asr") or {}
+    timed = segments(asr)
+    if not timed and (asr.get("text") or "").strip():
+        window = evidence.get("window") or {}
+        timed = [{"start": 0.0, "end": float(window.get("end", 0.0)) - float(window.get("start", 0.0)), "text": asr["text"]}]
+    readings += [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"])) for s in timed if s["text"].strip()]
+    return readings
+
+
+def result_claims(section: Mapping[str, Any], department: str | None, brand: str | None, product_name: str | None) -> list[dict[str, Any]]:
+    """The evidence's flags that hold for the recognised product: a rule's flag when ``department`` lies in the
+    rule's scope, a watchlist candidate when the product is the listed one."""
+    kept = []
+    for flag in section.get("flags") or ():
+        holds = holds_for(flag, brand, product_name) if flag["family"] == FAMILY else applies(flag, department)
+        if holds:
+            kept.append(dict(flag))
+    return kept
+
