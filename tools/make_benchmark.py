@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/: the shared renderer, livegen
 
 import cv2  # noqa: E402
-from livegen.benchmark import clip_recipe  # noqa: E402
+from livegen.benchmark import ZH_VOICES, clip_recipe  # noqa: E402
 from livegen.clip import make_clip  # noqa: E402
 from livegen.coco import coco_document, frame_file  # noqa: E402
 from livegen.layouts import expand  # noqa: E402
@@ -37,11 +37,12 @@ MANIFEST_SCHEMA = "liveguard.benchmark/1"
 
 
 def make_one(out: Path, seed: int, index: int, duration: float | None, coco_stride: int, coco_images: bool,
-             layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = ()) -> dict:
+             layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = (),
+             claims: bool = False, zh_voice: str = ZH_VOICES[0]) -> dict:
     """Render clip ``index`` into ``out/clips``; returns its truth record and the seconds it took."""
     cv2.setNumThreads(1)  # one clip per core
     started = time.perf_counter()
-    recipe = clip_recipe(seed, index, duration, layouts, skins, photos)
+    recipe = clip_recipe(seed, index, duration, layouts, skins, photos, claims, zh_voice)
     video = out / "clips" / f"{recipe.clip_id}.mp4"
 
     def save(frame: RenderedFrame) -> None:
@@ -79,17 +80,18 @@ def manifest_row(truth: dict, out: Path) -> dict:
         "segments": [s["kind"] for s in truth["segments"]],
         "layout": truth["layout"],
         "skin": truth.get("skin", "classic"),
+        **({"claims": len(truth["claims"]), "claim_families": sorted({c["family"] for c in truth["claims"]})} if "claims" in truth else {}),
     }
 
 
 def make_benchmark(
     out: Path, clips: int, seed: int, *, workers: int = 2, duration: float | None = None, coco_stride: int = 5,
     coco_images: bool = False, layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",),
-    photos: tuple[Path, ...] = (), log=print,
+    photos: tuple[Path, ...] = (), claims: bool = False, zh_voice: str = ZH_VOICES[0], log=print,
 ) -> dict:
     """Generate the dataset; returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts, skins, photos) for i in range(clips)]
+    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts, skins, photos, claims, zh_voice) for i in range(clips)]
     started = time.perf_counter()
     results: list[dict] = []
     if workers > 1 and clips > 1:
@@ -113,7 +115,10 @@ def make_benchmark(
         "generator": "tools/make_benchmark.py",
         "command": f"python tools/make_benchmark.py --out {out} --clips {clips} --seed {seed}"
         + (f" --duration {duration}" if duration else "") + (f" --layouts {','.join(layouts)}" if layouts != ("classic",) else "")
-        + (f" --skins {','.join(skins)}" if skins != ("classic",) else "") + (f" --photos {photos[0].parent}" if photos else ""),
+        + (f" --skins {','.join(skins)}" if skins != ("classic",) else "") + (f" --photos {photos[0].parent}" if photos else "")
+        + (" --claims" if claims else "") + (f" --zh-voice {zh_voice}" if zh_voice != ZH_VOICES[0] else ""),
+        **({"claims": True} if claims else {}),
+        **({"zh_voice": zh_voice} if zh_voice != ZH_VOICES[0] else {}),
         "layouts": list(layouts),
         "skins": list(skins),
         "photos": [p.name for p in photos],
@@ -139,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"({', '.join(SKINS)})")
     ap.add_argument("--photos", type=Path, default=None, help="a folder with catalogued product photos (livegen/photos.py, "
                     "e.g. opencv-doc's examples/data): every clip shows one of them instead of a drawn pack")
+    ap.add_argument("--claims", action="store_true", help="put claims that false-advertising rules forbid into about half the "
+                    "clips' speech and live room, near misses into some others, with their truth (livegen/claims.py, issue 15)")
+    ap.add_argument("--zh-voice", choices=ZH_VOICES, default=ZH_VOICES[0], help=f"espeak-ng voice of Chinese speech: {ZH_VOICES[0]} "
+                    f"(default, of every earlier benchmark: it spells the pinyin out in English) or {ZH_VOICES[1]} (Mandarin)")
     args = ap.parse_args(argv)
     try:
         layouts = expand(args.layouts)
@@ -153,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         manifest = make_benchmark(
             args.out, args.clips, args.seed, workers=args.workers, duration=args.duration, coco_stride=args.coco_stride,
-            coco_images=args.coco_images, layouts=layouts, skins=skins, photos=photos, log=lambda m: print(m, file=sys.stderr),
+            coco_images=args.coco_images, layouts=layouts, skins=skins, photos=photos, claims=args.claims, zh_voice=args.zh_voice,
+            log=lambda m: print(m, file=sys.stderr),
         )
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"make_benchmark: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from livegen.claims import draw_claims
 from livegen.clip import AudioSpec
 from livegen.draw import find_font, smoothstep
 from livegen.overlay import ChatMessage, LiveRoomSpec
@@ -22,6 +23,7 @@ from livegen.photos import aspect, photo_product
 from livegen.products import make_product
 from livegen.render import ProductSpec
 from livegen.scene import ClipSpec, Pose, Segment
+from livegen.speech import PINYIN_VOICE
 
 VERTICAL = (406, 720)  # 9:16, long side 720
 HORIZONTAL = (720, 406)
@@ -31,6 +33,7 @@ P_CHINESE = 0.4
 P_VERTICAL = 0.6
 P_TRANSITION = 0.5
 P_NO_AUDIO = 0.15
+ZH_VOICES = ("cmn", PINYIN_VOICE)  # espeak-ng's Mandarin: pinyin spelled in English (the default), or spoken
 
 CJK_FONT = "Noto Sans CJK SC:style=Bold"
 CJK_FALLBACKS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -119,6 +122,8 @@ class ClipRecipe:
     font_pattern: str
     next_product: str = ""
     notes: dict = field(default_factory=dict)
+    claims: tuple[dict, ...] | None = None  # livegen.claims: what the clip claims (None: made without claims)
+    near_misses: tuple[dict, ...] = ()
 
     def font_path(self) -> Path:
         if self.language == "zh":
@@ -138,6 +143,8 @@ class ClipRecipe:
             "layout": self.product.layout,
             "skin": self.live.skin,
             "font": Path(self.product.font).stem if self.product.font else Path(self.font_path()).stem,
+            **({"claims": [dict(c) for c in self.claims]} if self.claims is not None else {}),
+            **({"near_misses": [dict(c) for c in self.near_misses]} if self.near_misses else {}),
         }
 
 
@@ -172,14 +179,20 @@ def _timeline(rng: np.random.Generator, duration: float, transition: bool) -> tu
 
 
 def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, layouts: tuple[str, ...] = ("classic",),
-                skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = ()) -> ClipRecipe:
+                skins: tuple[str, ...] = ("classic",), photos: tuple[Path, ...] = (), claims: bool = False,
+                zh_voice: str = ZH_VOICES[0]) -> ClipRecipe:
     """The recipe of clip ``index`` of the dataset made with ``dataset_seed``.
 
     Its package is drawn in one of the ``layouts`` families (``livegen.layouts``), or is one of the
     ``photos`` (``livegen.photos``) when any are given; its live room wears one of the ``skins``
     (``livegen.overlay.SKINS``). Each choice comes from a stream of its own, so that the rest of the clip
-    is the same whichever families, photos and skins are allowed.
+    is the same whichever families, photos and skins are allowed. ``claims``: put claims (or near misses)
+    in about half the clips' speech and room, from a stream of their own too (``livegen.claims``).
+    ``zh_voice``: the espeak-ng voice of Chinese speech (``ZH_VOICES``; the first, of every earlier benchmark,
+    spells the pinyin out in English).
     """
+    if zh_voice not in ZH_VOICES:
+        raise ValueError(f"unknown Chinese voice {zh_voice!r}: choose from {', '.join(ZH_VOICES)}")
     rng = np.random.default_rng((dataset_seed, index, 0xBE4C))
     layout_rng = np.random.default_rng((dataset_seed, index, 0x1A70))
     skin_rng = np.random.default_rng((dataset_seed, index, 0x5C1E))
@@ -245,14 +258,15 @@ def clip_recipe(dataset_seed: int, index: int, duration: float | None = None, la
     )
     present = rng.random() >= P_NO_AUDIO
     audio = AudioSpec(
-        voice="cmn" if language == "zh" else "en-us",
+        voice=zh_voice if language == "zh" else "en-us",
         wpm=150 if language == "en" else 170,
         noise_db=float(rng.uniform(-40.0, -28.0)),
         music_db=float(rng.uniform(-34.0, -28.0)) if rng.random() < 0.5 else None,
         present=present,
     )
-    return ClipRecipe(
+    recipe = ClipRecipe(
         clip_id=f"clip_{index:04d}", seed=int(rng.integers(0, 2**31 - 1)), language=language,
         orientation="vertical" if vertical else "horizontal", product=product, live=live, clip=clip, motion=motion,
         audio=audio, font_pattern=CJK_FONT if language == "zh" else "DejaVu Sans:style=Bold", next_product=other_name,
     )
+    return draw_claims(recipe, dataset_seed, index) if claims else recipe

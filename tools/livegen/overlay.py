@@ -21,6 +21,15 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class Sticker:
+    """A tag the room pins on the picture ("全网最低价", "Original price ¥199"); ``struck``: the part of
+    ``text`` drawn struck through (an original price's amount)."""
+
+    text: str
+    struck: str = ""
+
+
+@dataclass(frozen=True)
 class LiveRoomSpec:
     """The live-room UI drawn over the camera picture (always sharp; OCR distractor text)."""
 
@@ -45,6 +54,7 @@ class LiveRoomSpec:
     follow: str = "+ Follow"
     likes: str = "12.4k"
     share: str = "Share"
+    stickers: tuple[Sticker, ...] = ()  # claim tags (livegen.claims); none in a clip made without --claims
 
     def skin_text(self) -> list[str]:
         """The text the skin adds to the overlay beyond header, banner and chat."""
@@ -140,12 +150,16 @@ def render_ui(live: LiveRoomSpec, width: int, height: int, font_path: Path, scal
         next_card=next_card,
     )
     if live.skin == "classic":
-        return classic
-    if live.skin == "shop-card":
-        return _shop_card(live, classic, width, height, font_path, k)
-    if live.skin == "minimal":
-        return _minimal(live, classic, width, height, font_path, k)
-    raise ValueError(f"unknown live-room skin {live.skin!r}: choose from {', '.join(SKINS)}")
+        room = classic
+    elif live.skin == "shop-card":
+        room = _shop_card(live, classic, width, height, font_path, k)
+    elif live.skin == "minimal":
+        room = _minimal(live, classic, width, height, font_path, k)
+    else:
+        raise ValueError(f"unknown live-room skin {live.skin!r}: choose from {', '.join(SKINS)}")
+    if live.stickers:
+        room = _with_stickers(live, room, width, height, font_path, k)
+    return room
 
 
 def _pill(text: str, font: ImageFont.FreeTypeFont, pad: int, height: int, fill: tuple[int, int, int, int],
@@ -198,6 +212,54 @@ def _minimal(live: LiveRoomSpec, base: UiAssets, width: int, height: int, font_p
         chat=base.chat, chat_box=(k(16), height - k(40) - k(34), width - k(120), k(40)), next_card=base.next_card,
         extras=tuple(counters),
     )
+
+
+STICKER_FILL = (236, 32, 96, 240)  # a claim tag: white on a hot pink
+STRUCK_FILL = (64, 64, 74, 220)  # an original price: light grey on dark grey, its amount struck through
+
+
+def sticker_piece(sticker: Sticker, font_path: Path, k) -> np.ndarray:
+    """One tag (BGRA) in the overlay font: a pill, its text at a size OCR reads off every skin."""
+    font = ImageFont.truetype(str(font_path), k(24))
+    pad, h = k(14), k(40)
+    w = int(font.getlength(sticker.text)) + 2 * pad
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    struck = bool(sticker.struck) and sticker.struck in sticker.text
+    fill, ink = (STRUCK_FILL, (236, 236, 240, 255)) if struck else (STICKER_FILL, (255, 255, 255, 255))
+    d.rounded_rectangle((0, 0, w - 1, h - 1), radius=h // 2, fill=fill)
+    d.text((pad, h / 2), sticker.text, font=font, fill=ink, anchor="lm")
+    if struck:  # a thin line through the amount, as shops strike an old price
+        start = sticker.text.rindex(sticker.struck)
+        x0 = pad + font.getlength(sticker.text[:start])
+        x1 = x0 + font.getlength(sticker.struck)
+        d.line((x0, h / 2 + k(1), x1, h / 2 + k(1)), fill=ink, width=max(1, k(2)))
+    return pil_rgba_to_bgra(img)
+
+
+def _with_stickers(live: LiveRoomSpec, room: UiAssets, width: int, height: int, font_path: Path, k) -> UiAssets:
+    """The room with its claim tags where no skin puts anything and the product does not stand at rest: a
+    column under the header in a vertical frame, a row at the header's height from the right edge in a
+    horizontal one (a row that would reach the header or its follow pill goes on below)."""
+    pieces = [sticker_piece(s, font_path, k) for s in live.stickers]
+    hx, hy = room.header_xy
+    hh = room.header.shape[0]
+    placed = []
+    if height >= width:
+        y = hy + hh + k(12)
+        for piece in pieces:
+            placed.append((piece, (hx, y)))
+            y += piece.shape[0] + k(8)
+    else:
+        taken = max([hx + room.header.shape[1]] + [px + p.shape[1] for p, (px, py) in room.extras if py < hy + hh])
+        right, y = width - k(16), hy + (hh - pieces[0].shape[0]) // 2
+        for piece in pieces:
+            if right - piece.shape[1] < taken + k(8) and placed:
+                right, y = width - k(16), y + piece.shape[0] + k(8)
+            placed.append((piece, (right - piece.shape[1], y)))
+            right -= piece.shape[1] + k(8)
+    return UiAssets(header=room.header, header_xy=room.header_xy, banner=room.banner, banner_xy=room.banner_xy, chat=room.chat,
+                    chat_box=room.chat_box, next_card=room.next_card, extras=room.extras + tuple(placed))
 
 
 def slide_transition(picture: np.ndarray, card: np.ndarray, progress: float) -> tuple[np.ndarray, int]:

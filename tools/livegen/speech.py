@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import tempfile
 import wave
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import cv2
 import numpy as np
@@ -23,12 +25,43 @@ def synthesize_speech(text: str, *, voice: str = "en-us", wpm: int = 150, max_se
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         for _ in range(4):
-            subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-a", "140", "-w", str(wav), text], check=True, capture_output=True)
+            subprocess.run(["espeak-ng", *_voice_args(text, voice), "-s", str(wpm), "-a", "140", "-w", str(wav), _input(text, voice)],
+                           check=True, capture_output=True)
             samples, rate = read_wav(wav)
             if max_seconds is None or len(samples) / rate <= max_seconds:
                 break
             wpm = int(math.ceil(wpm * (len(samples) / rate) / max_seconds)) + 2
     return samples, rate
+
+
+# Mandarin voices of espeak-ng: "cmn" reads the pinyin its dictionary gives a character as English letters and
+# tone digits ("大" as "D four"), as every benchmark before issue 15 spoke; "cmn-latn-pinyin" speaks Mandarin.
+PINYIN_VOICE = "cmn-latn-pinyin"
+_LATIN_RUN = re.compile(r"[A-Za-z](?:[A-Za-z' ]*[A-Za-z])?")
+
+
+def _voice_args(text: str, voice: str) -> list[str]:
+    return ["-m", "-v", voice] if _mixed(text, voice) else ["-v", voice]
+
+
+def _mixed(text: str, voice: str) -> bool:
+    """Latin words in Mandarin spoken by the pinyin voice: spoken in English (it would read them as pinyin)."""
+    return voice == PINYIN_VOICE and _LATIN_RUN.search(text) is not None
+
+
+def _input(text: str, voice: str) -> str:
+    """``text``, or SSML that hands its Latin runs ("Cloudpeak") to the English voice."""
+    if not _mixed(text, voice):
+        return text
+    parts, pos = [], 0
+    for run in _LATIN_RUN.finditer(text):
+        if run.start() > pos:
+            parts.append(f'<voice name="{voice}">{escape(text[pos:run.start()])}</voice>')
+        parts.append(f'<voice name="en-us">{escape(run.group(0))}</voice>')
+        pos = run.end()
+    if pos < len(text):
+        parts.append(f'<voice name="{voice}">{escape(text[pos:])}</voice>')
+    return "<speak>" + "".join(parts) + "</speak>"
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:

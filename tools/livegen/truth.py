@@ -54,7 +54,7 @@ def truth_record(product: ProductSpec, clip: ClipSpec, live: LiveRoomSpec, frame
         "seed": seed,
         "video": {"width": clip.width, "height": clip.height, "fps": clip.fps, "duration": clip.duration, "frame_count": clip.frame_count},
         "overlay_text": [avatar_initial(live), live.streamer, live.viewers, "LIVE", live.price_banner, live.buy_button]
-        + [f"{m.user}: {m.text}" for m in live.chat] + live.skin_text(),
+        + [f"{m.user}: {m.text}" for m in live.chat] + live.skin_text() + [sticker.text for sticker in live.stickers],
         "card_text": [live.next_title, live.next_subtitle, live.next_note],
         "segments": [{"kind": s.kind, "start": s.start, "end": s.end, "note": s.note} for s in clip.timeline],
         "frames": [
