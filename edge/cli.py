@@ -393,9 +393,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
+    from edge.claims import screening_for
     from edge.config import load_layers
 
     layered = load_layers(args.files)
+    screening_for(layered.config.claims)  # the rule files it names are read and checked too
     if args.show or (args.show is None and len(args.files) > 1):
         print(layered.effective_yaml(), end="")
     print(f"{' + '.join(args.files)}: OK")

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from edge.asr import Transcriber, create_transcriber, merge_transcripts
-from edge.claims import RulesError, Screening, screening_for
+from edge.claims import screening_for
 from edge.closing import Closing
 from edge.config import Config, config_hash
 from edge.detect import Detector, create_detector
-from edge.errors import ConfigError, LiveGuardError, SourceError
+from edge.errors import LiveGuardError, SourceError
 from edge.evidence import Provenance
 from edge.fusion import create_fusion, create_vl_reader
 from edge.ocr import create_reader
@@ -49,13 +49,6 @@ class WindowOutcome:
     timings: dict[str, float]
 
 
-def _screening(config: Config) -> Screening | None:
-    try:
-        return screening_for(config.claims)
-    except RulesError as exc:
-        raise ConfigError("claims", str(exc)) from None
-
-
 class Pipeline(Closing):
     """Loads every model once; :meth:`run` processes one file as one window.
 
@@ -79,7 +72,7 @@ class Pipeline(Closing):
             self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads))
             self.fuse = self._own(create_fusion(config.fusion))
             self.vl = self._own(create_vl_reader(config.fusion))  # None unless fusion.vl.enabled (direct mode)
-            self.screening = _screening(config)  # read now: a faulty rules file stops the start, not a window
+            self.screening = screening_for(config.claims)  # read now: a faulty rules file stops the start, not a window
         except BaseException:
             self.close()
             raise

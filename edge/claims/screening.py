@@ -15,9 +15,10 @@ from functools import lru_cache
 from typing import Any
 
 from edge.claims.match import Reading, applies, screen
-from edge.claims.rules import RuleSet, configured_rule_sets
+from edge.claims.rules import RulesError, RuleSet, configured_rule_sets
 from edge.claims.watchlist import FAMILY, RULE_SET, holds_for, watch_flags
 from edge.config.models import ClaimsConfig, WatchEntry
+from edge.errors import ConfigError
 from edge.evidence.forms import ocr_lines, segments
 from edge.text import has_cjk
 
@@ -42,11 +43,14 @@ class Screening:
 
 @lru_cache(maxsize=8)
 def screening_for(config: ClaimsConfig) -> Screening | None:
-    """The screening ``config`` asks for (its files read once), None when screening is off; raises
-    :class:`edge.claims.RulesError` naming the file and rule of a faulty set."""
+    """The screening ``config`` asks for (its files read once), None when screening is off; a faulty set is a
+    :class:`ConfigError` of ``claims`` naming the file and the rule."""
     if not config.enabled:
         return None
-    return Screening(configured_rule_sets(config), config.watchlist)
+    try:
+        return Screening(configured_rule_sets(config), config.watchlist)
+    except RulesError as exc:
+        raise ConfigError("claims", str(exc)) from None
 
 
 def window_language(evidence: Mapping[str, Any]) -> str:

@@ -101,8 +101,8 @@ def _shape(annotation: Any, metadata: Any = ()) -> Shape:
             if isinstance(shape, dict):
                 merged.update(shape)
         return merged or None
-    if origin is list:
-        (item,) = get_args(annotation)
+    if origin in (list, tuple):  # list[X], tuple[X, ...]
+        item = get_args(annotation)[0]
         inner = _shape(item)
         return ("list", inner) if inner is not None else None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

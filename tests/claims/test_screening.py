@@ -152,7 +152,7 @@ def test_two_sets_with_one_name_are_refused(tmp_path):
     copy = tmp_path / "copy.yaml"
     copy.write_text("name: cn-mainland\njurisdiction: X\nlanguage: zh\nrules:\n"
                     "  - {id: a, family: absolute, reference: r, terms: [最]}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="cn-mainland.*used by two sets"):
+    with pytest.raises(ConfigError, match="cn-mainland.*used by two sets"):
         screening_for(Config.model_validate({"claims": {"files": [str(copy)]}}).claims)
 
 

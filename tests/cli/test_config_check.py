@@ -131,3 +131,17 @@ def test_a_flag_override_error_names_the_layers(tmp_path: Path) -> None:
     done = liveguard("run", "-c", str(site), "-c", str(device), "--top-k", "2", str(DEMO))
     assert done.returncode == 2
     assert done.stderr.startswith(f"liveguard: error: {site} + {device}: ") and "baseline" in done.stderr
+
+
+def test_config_check_reads_the_site_rule_files_it_names(tmp_path):
+    """A site's claim rules are relative to the file that names them; a faulty one fails the check in one line
+    naming the file and the rule, the shipped example passes."""
+    write(tmp_path / "claims", "ours.yaml", "name: ours\njurisdiction: X\nlanguage: zh\nrules:\n"
+          "  - {id: hurry, family: absolute, reference: r, terms: [最后一批], colour: red}\n")
+    site = write(tmp_path, "site.yaml", "claims:\n  files: [claims/ours.yaml]\n")
+    done = liveguard("config", "check", str(site))
+    assert done.returncode == 2 and done.stdout == ""
+    (message,) = done.stderr.strip().splitlines()
+    assert str(tmp_path / "claims" / "ours.yaml") in message and "rule hurry" in message and "colour" in message
+    shipped = liveguard("config", "check", str(CONFIGS / "site.example.yaml"), str(CONFIGS / "device.example.yaml"), "--quiet")
+    assert shipped.returncode == 0, shipped.stderr
