@@ -6,7 +6,8 @@ stays what it was: in about half the clips one or two claims (an absolute term, 
 product's department may not make, a claim of authority, or a price claim: a spoken price other than the
 banner's, or an original price), each said by the host (in place of the greeting) or pinned as a tag in the
 live room; in the other half none, and in some of those a near miss (a negated claim, a look-alike word,
-the banner's price said again) to test precision.
+the banner's price said again) to test precision. Chinese claims are said only by the Mandarin voice
+(``--zh-voice cmn-latn-pinyin``): the default one spells pinyin out in English, so they go into the room.
 
 The phrases are written here, not read from the rule files: the truth says what a claim is independently
 of the matcher (``tests/tools/test_claims_gen.py`` checks that the shipped rules flag each one and no near
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from livegen.overlay import Sticker
+from livegen.speech import PINYIN_VOICE
 
 FAMILIES = ("absolute", "medical", "authority", "price")
 RULE_SETS = {"zh": "cn-mainland", "en": "generic-en"}
@@ -41,8 +43,8 @@ HOUSEHOLD = ("Home & Garden", "Health & Beauty > Personal Care")
 
 @dataclass(frozen=True)
 class Phrase:
-    """A claim (or a near miss): the sentence the host says, the tag the room shows, the rule that forbids
-    it (a near miss: the rule it resembles) and the departments it is used for (none: every product)."""
+    """A claim (or a near miss): the sentence the host says ("": never said), the tag the room shows, the rule
+    that forbids it (a near miss: the rule it resembles) and the departments it is used for (none: every product)."""
 
     family: str
     rule: str
@@ -50,8 +52,9 @@ class Phrase:
     shown: str
     departments: tuple[str, ...] = ()
 
-    def fits(self, department: str) -> bool:
-        return not self.departments or any(department.startswith(prefix) for prefix in self.departments)
+    def fits(self, department: str, spoken: bool = False) -> bool:
+        in_department = not self.departments or any(department.startswith(prefix) for prefix in self.departments)
+        return in_department and bool(self.said if spoken else self.shown)
 
 
 ZH_CLAIMS = (
@@ -76,24 +79,29 @@ ZH_CLAIMS = (
     Phrase("authority", "authority-claims", "国家认证！", "国家认证"),
     Phrase("authority", "authority-claims", "专利产品！", "专利产品"),
 )
-EN_CLAIMS = (
+EN_CLAIMS = (  # said: "" where espeak + the bundled Whisper garble it (tools/livegen: the phrases were tried through both)
     Phrase("absolute", "superlatives", "This is the best!", "THE BEST"),
     Phrase("absolute", "superlatives", "It's number one!", "NUMBER ONE"),
     Phrase("absolute", "superlatives", "Lowest price ever!", "LOWEST PRICE EVER"),
     Phrase("absolute", "superlatives", "It's unbeatable!", "UNBEATABLE"),
     Phrase("absolute", "superlatives", "The cheapest anywhere!", "CHEAPEST"),
-    Phrase("absolute", "superlatives", "Guaranteed results!", "GUARANTEED RESULTS"),
+    Phrase("absolute", "superlatives", "Best ever!", "BEST EVER"),
+    Phrase("absolute", "superlatives", "", "GUARANTEED RESULTS"),  # heard "camenteed results"
     Phrase("medical", "medical-claims", "Clinically proven!", "CLINICALLY PROVEN"),
-    Phrase("medical", "medical-claims", "Medical grade!", "MEDICAL GRADE"),
+    Phrase("medical", "medical-claims", "", "MEDICAL GRADE"),  # heard "medical raid", "medical dread"
     Phrase("medical", "medical-claims", "It cures acne!", "CURES ACNE", COSMETICS),
-    Phrase("medical", "medical-claims", "It heals dry skin!", "HEALS DRY SKIN", COSMETICS),
-    Phrase("medical", "medical-claims", "It lowers blood pressure!", "LOWERS BLOOD PRESSURE", FOOD),
+    Phrase("medical", "medical-claims", "It heals your skin!", "HEALS DRY SKIN", COSMETICS),
+    Phrase("medical", "medical-claims", "It cures colds!", "CURES COLDS", FOOD),
+    Phrase("medical", "medical-claims", "", "LOWERS BLOOD PRESSURE", FOOD),  # heard "lower blood pressure", "always blood pressure"
     Phrase("medical", "medical-claims", "It prevents cancer!", "PREVENTS CANCER", FOOD),
     Phrase("medical", "medical-claims", "It kills bacteria!", "KILLS BACTERIA", HOUSEHOLD),
     Phrase("authority", "authority-claims", "Official store!", "OFFICIAL STORE"),
     Phrase("authority", "authority-claims", "100% genuine!", "100% GENUINE"),
-    Phrase("authority", "authority-claims", "Genuine product!", "GENUINE PRODUCT"),
-    Phrase("authority", "authority-claims", "Dermatologist approved!", "DERMATOLOGIST APPROVED", COSMETICS),
+    Phrase("authority", "authority-claims", "", "GENUINE PRODUCT"),  # heard "can you in product", "again you in product"
+    Phrase("authority", "authority-claims", "It's authentic!", "AUTHENTIC"),
+    Phrase("authority", "authority-claims", "Officially licensed!", "OFFICIALLY LICENSED"),
+    Phrase("authority", "authority-claims", "Certified organic!", "CERTIFIED ORGANIC", FOOD),
+    Phrase("authority", "authority-claims", "", "DERMATOLOGIST APPROVED", COSMETICS),  # heard "the metallurgists have proved"
     Phrase("authority", "authority-claims", "FDA approved!", "FDA APPROVED"),
 )
 # Near misses: a rule's own "unless" words, or a word that contains part of a term and is no claim
@@ -164,21 +172,22 @@ def draw_claims(recipe, dataset_seed: int, index: int):
     rng = np.random.default_rng((dataset_seed, index, STREAM))
     product, language = recipe.product, recipe.language
     draft = _Draft(language, product.speech, _amount(product.price))
-    sound = recipe.audio.present
+    # Chinese is said only in Mandarin: the default voice spells its pinyin out in English ("D four"), no claim a listener hears
+    can_speak = recipe.audio.present and (language == "en" or recipe.audio.voice == PINYIN_VOICE)
     claims: list[dict] = []
     near: list[dict] = []
     if rng.random() < P_CLAIMS:
         count = 2 if rng.random() < P_TWO else 1
         for family in (FAMILIES[int(i)] for i in rng.permutation(len(FAMILIES))[:count]):
-            spoken = sound and rng.random() < P_SPOKEN
+            spoken = rng.random() < P_SPOKEN and can_speak
             if family == "price":
                 claims.append(_price_claim(rng, draft, spoken))
             else:
-                pool = [p for p in claims_of(language) if p.family == family and p.fits(product.department)]
+                pool = [p for p in claims_of(language) if p.family == family and p.fits(product.department, spoken)]
                 claims.append(_put(pool[int(rng.integers(len(pool)))], draft, spoken))
     elif rng.random() < P_NEAR_MISS:
-        spoken = sound and rng.random() < P_SPOKEN
-        pool = [p for p in near_misses_of(language) if p.fits(product.department)]
+        spoken = rng.random() < P_SPOKEN and can_speak
+        pool = [p for p in near_misses_of(language) if p.fits(product.department, spoken)]
         choice = int(rng.integers(len(pool) + (1 if spoken else 0)))
         if choice == len(pool):  # the banner's price said again: spoken and shown agree
             words = f"记住，只要{draft.price}元！" if language == "zh" else f"Just {draft.price} yuan!"
