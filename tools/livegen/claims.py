@@ -155,15 +155,17 @@ class _Draft:
     price: int
     said: list[str] = dataclasses.field(default_factory=list)  # sentences said in place of the greeting
     stickers: list[Sticker] = dataclasses.field(default_factory=list)
+    terse: bool = False  # the greeting dropped to make room (a spoken original price): speech sped up to fit is misheard
 
     def finish(self) -> str:
-        if not self.said:
+        if not self.said and not self.terse:
             return self.speech
         greeting = _greeting(self.language)
         if not self.speech.startswith(greeting):
             raise ValueError(f"the speech does not open with {greeting!r}: {self.speech!r}")
         sep = "" if self.language == "zh" else " "
-        return sep.join(self.said) + sep + self.speech[len(greeting):]
+        rest = self.speech[len(greeting):]
+        return sep.join([*self.said, rest]) if self.said else rest[:1].upper() + rest[1:]
 
 
 def draw_claims(recipe, dataset_seed: int, index: int):
@@ -227,6 +229,7 @@ def _price_claim(rng: np.random.Generator, draft: _Draft, spoken: bool) -> dict:
         draft.speech = draft.speech[: -len(words)] + new
         return {**truth, "rule": PRICE_RULES["mismatch"], "text": new.rstrip("。."), "spoken": f"¥{said}", "shown": f"¥{price}"}
     if spoken:  # "原价199元，直播间只要129元。" / "original price 199 yuan, now only 129 yuan."
+        draft.terse = True
         words = _spoken_price(draft.speech, language, price)
         head = draft.speech[: -len(words)]
         if language == "zh":
