@@ -64,16 +64,19 @@ class Flag:
 
 
 def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department: str | None = None,
-           language: str | None = None, every_department: bool = False) -> list[Flag]:
+           language: str | None = None, every_department: bool = False, checks: bool | None = None) -> list[Flag]:
     """The flags the rule sets raise on ``readings`` for a product of ``department`` (a taxonomy path); with a
     ``language`` (the window's, ``zh`` or ``en``) only the sets written in it. ``every_department``: the flags
-    of every rule whatever its scope (the evidence's, before the product is known; see :func:`applies`)."""
+    of every rule whatever its scope (the evidence's, before the product is known; see :func:`applies`).
+    ``checks``: True, only the window-wide spoken-vs-shown price check; False, every rule but it; None, all."""
     flags: list[Flag] = []
     for rule_set in rule_sets:
         if language is not None and rule_set.language != language:
             continue
         for rule in rule_set.rules:
             if not every_department and not rule.applies_to(department):
+                continue
+            if checks is not None and checks != (rule.check == "spoken-vs-shown"):
                 continue
             if rule.check == "spoken-vs-shown":
                 flags += _price_mismatch(rule, rule_set, readings)
@@ -86,7 +89,7 @@ def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department
                     continue
                 values = {}
                 if rule.check == "original-price":
-                    values = {"original": find_prices(reading.text)}
+                    values = {"original": prices_in(reading)}
                     if not values["original"]:
                         continue
                 flags.append(_flag(rule, rule_set, reading, matched, values))
@@ -121,7 +124,7 @@ def _flag(rule: ClaimRule, rule_set: RuleSet, reading: Reading, matched: str, va
 def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Reading]) -> list[Flag]:
     """One flag when the host says a price and the window shows one, and none of the said ones is shown.
     Lines with an original-price marker (the rule's terms) state the old price, not the live one."""
-    said = [(r, p) for r in readings if r.modality == "asr" for p in find_prices(r.text)]
+    said = [(r, p) for r in readings if r.modality == "asr" for p in prices_in(r)]
     shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
     if not said or not shown or {p for _, p in said} & {p for _, p in shown}:
         return []
@@ -130,6 +133,17 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
               "shown_on": sorted({r.index for r, _ in shown if r.index is not None})}
     matched = f"{said[0][1]} said, {shown[0][1]} shown"
     return [_flag(rule, rule_set, said[0][0], matched, values)]
+
+
+# How the bundled Whisper writes a spoken "yuan" after a number ("129 u.n.", "129 UN", "129 uon"), in speech only:
+# on packaging and banners these letters mean something else.
+_YUAN_AS_HEARD = re.compile(r"(?<=\d)\s*(?:u\.\s?n\.?|un|uon)(?![a-z])", re.IGNORECASE)
+
+
+def prices_in(reading: Reading) -> list[str]:
+    """The prices a reading states; in speech also after the ASR's known spellings of yuan."""
+    text = _YUAN_AS_HEARD.sub(" yuan", reading.text) if reading.modality == "asr" else reading.text
+    return find_prices(text)
 
 
 def _marked(rule: ClaimRule, reading: Reading) -> bool:

@@ -25,8 +25,9 @@ from edge.text import has_cjk
 
 @dataclass(frozen=True)
 class Screening:
-    """The rule sets and watchlist a box screens its windows with. A window is screened with the sets written
-    in its language (a price mismatch is one fact, not one per jurisdiction), or with all of them when none is."""
+    """The rule sets and watchlist a box screens its windows with. Each reading is screened with the sets
+    written in its script (Chinese text by the Chinese set, English by the English one) and the window's
+    price check with those of the window's language; with no set in a language, every set serves it."""
 
     rule_sets: tuple[RuleSet, ...]
     watchlist: tuple[WatchEntry, ...] = ()
@@ -34,11 +35,22 @@ class Screening:
     def section(self, evidence: Mapping[str, Any]) -> dict[str, Any]:
         """The evidence's ``claims``: the sets applied (watchlist included, when one is configured) and their flags."""
         readings = evidence_readings(evidence)
-        language = window_language(evidence)
-        sets = [rule_set for rule_set in self.rule_sets if rule_set.language == language] or list(self.rule_sets)
-        flags = screen(sets, readings, every_department=True) + watch_flags(self.watchlist, readings)
-        names = [rule_set.name for rule_set in sets] + ([RULE_SET] if self.watchlist else [])
-        return {"rule_sets": names, "flags": [flag.document() for flag in flags]}
+        flags, used = [], []
+        for language in ("zh", "en"):  # terms: each reading by the sets written in its own script
+            mine = [r for r in readings if (script_of(r.text) == language)]
+            sets = self._sets(language)
+            found = screen(sets, mine, every_department=True, checks=False)
+            flags += found
+            used += [s.name for s in sets if mine]
+        window = self._sets(window_language(evidence))  # a price mismatch is one fact of the window: flagged once
+        flags += screen(window, readings, every_department=True, checks=True)
+        flags += watch_flags(self.watchlist, readings)
+        names = [s.name for s in self.rule_sets if s.name in used or s in window] + ([RULE_SET] if self.watchlist else [])
+        return {"rule_sets": names, "flags": [flag.document() for flag in sorted(flags, key=_order)]}
+
+    def _sets(self, language: str) -> list[RuleSet]:
+        """The sets written in ``language``, or every set when none is (a site may list one jurisdiction only)."""
+        return [s for s in self.rule_sets if s.language == language] or list(self.rule_sets)
 
 
 @lru_cache(maxsize=8)
@@ -54,14 +66,25 @@ def screening_for(config: ClaimsConfig) -> Screening | None:
 
 
 def window_language(evidence: Mapping[str, Any]) -> str:
-    """``zh`` or ``en``: the transcript's language when there is speech, else the script most OCR lines are in."""
+    """``zh`` or ``en``: the script most OCR lines are in (packaging and the live room say it reliably), else the
+    transcript's language (an ASR model may name the wrong one for accented or synthetic speech), else ``en``."""
+    lines = [line["text"] for line in (evidence.get("ocr") or {}).get("lines") or ()]
+    if lines:
+        return "zh" if sum(has_cjk(text) for text in lines) * 2 > len(lines) else "en"
     asr = evidence.get("asr") or {}
     spoken = str(asr.get("language") or "").lower()[:2]
-    if (asr.get("text") or "").strip() and spoken in ("zh", "en"):
-        return spoken
-    lines = [line["text"] for line in (evidence.get("ocr") or {}).get("lines") or ()]
-    chinese = sum(has_cjk(text) for text in lines)
-    return "zh" if chinese * 2 > len(lines) else "en"
+    return spoken if spoken in ("zh", "en") else script_of(asr.get("text") or "")
+
+
+def script_of(text: str) -> str:
+    """``zh`` for text with Chinese characters, else ``en``."""
+    return "zh" if has_cjk(text) else "en"
+
+
+def _order(flag: Any) -> tuple:
+    """Flags in reading order: OCR lines by index, then speech by time."""
+    line = flag.ocr_line if flag.ocr_line is not None else -1
+    return (flag.modality != "ocr", line, flag.segment or (0.0, 0.0), flag.rule_set, flag.rule)
 
 
 def evidence_readings(evidence: Mapping[str, Any]) -> list[Reading]:

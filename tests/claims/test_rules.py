@@ -65,6 +65,27 @@ def test_a_known_asr_mishearing_fires_in_speech_only():
     assert [f.matched for f in _flags("it's number won in Japan", "asr", SKIN)] == ["number one"]
 
 
+HEARD = [(s.name, r, term, spelling) for s in shipped_rule_sets() for r in s.rules for term, spellings in r.heard_as.items()
+         for spelling in spellings]
+
+
+@pytest.mark.parametrize(("rule_set", "rule", "term", "spelling"), HEARD, ids=[f"{h[1].id}:{h[3]}" for h in HEARD])
+def test_every_listed_mishearing_fires_its_term_in_speech_and_not_on_screen(rule_set, rule, term, spelling):
+    department = rule.departments[0] if rule.departments else SKIN
+    said = [f for f in _flags(f"well, {spelling} for sure", "asr", department) if f.rule == rule.id and f.rule_set == rule_set]
+    assert [f.matched for f in said] == [term]
+    assert term not in [f.matched for f in _flags(f"well, {spelling} for sure", "ocr", department)]  # OCR does not mishear
+
+
+@pytest.mark.parametrize("heard", ["99 yuan", "99 u.n.", "99 UN", "99 uon", "ninety nine yuan"])
+def test_a_spoken_price_is_read_in_the_asr_spellings_of_yuan(heard):
+    readings = [Reading(f"Only {heard} today", "asr", start=1.0, end=3.0), Reading("Only ¥129 today", "ocr", index=0, in_product=False)]
+    (flag,) = [f for f in screen(shipped_rule_sets(), readings, SKIN, "en") if f.rule == "price-mismatch"]
+    assert flag.values["spoken"] == ["¥99"] and flag.values["shown"] == ["¥129"]
+    on_screen = [Reading("UN 99 un", "ocr", index=0, in_product=True), Reading("Only ¥129 today", "ocr", index=1, in_product=False)]
+    assert not [f for f in screen(shipped_rule_sets(), on_screen, SKIN, "en") if f.family == "price"]  # letters on a pack are not yuan
+
+
 def test_the_recognised_department_decides_which_rules_apply():
     assert [f.rule for f in _flags("三天祛斑", "ocr", SKIN)] == ["cosmetics-medical-effect"]
     assert not _flags("三天祛斑", "ocr", TEA)  # a cosmetics rule, not a food one
