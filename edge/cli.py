@@ -89,6 +89,19 @@ def _parser() -> argparse.ArgumentParser:
     results.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     results.set_defaults(handler=_results)
 
+    web = commands.add_parser("web", help="the operators' page over the centre's store (results, evidence, keyframes, devices), "
+                              "until SIGTERM; `web passwd NAME` prints an operator's users line")
+    _config_option(web, "YAML configuration (its centre section); repeat to layer files")
+    web.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    web.add_argument("--client-id", metavar="ID", help="MQTT client id of the page's keyframe requests")
+    web.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    web.set_defaults(handler=_web)
+    web_commands = web.add_subparsers(dest="web_command")
+    passwd = web_commands.add_parser("passwd", help="read a password (twice on a terminal, once from a pipe) and print NAME's "
+                                     "line for centre.web.users_file")
+    passwd.add_argument("name", metavar="NAME", help="the operator's user name")
+    passwd.set_defaults(handler=_web_passwd)
+
     config = commands.add_parser("config", help="check configuration files (layered) or print the JSON Schema")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser(
@@ -346,6 +359,34 @@ def _results(args: argparse.Namespace) -> int:
             write_csv(rows, sys.stdout)
         else:
             write_jsonl(rows, sys.stdout, with_evidence=not args.no_evidence)
+    return 0
+
+
+def _web(args: argparse.Namespace) -> int:
+    from edge.centre.web import serve_web
+    from edge.config import load_config
+
+    if not args.debug:
+        logging.getLogger("liveguard").setLevel(logging.INFO)
+    config = load_config(args.config)
+    with _centre_store(args, create=False) as store:
+        return serve_web(config, store, args.client_id)
+
+
+def _web_passwd(args: argparse.Namespace) -> int:
+    import getpass
+
+    from edge.centre.web.auth import user_line
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise ConfigError("web passwd", "the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise ConfigError("web passwd", "a password has at least 8 characters")
+    print(user_line(args.name, password))
     return 0
 
 

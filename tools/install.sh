@@ -20,7 +20,9 @@ if ((with_tests)); then
         # the centre's store tests start a throwaway PostgreSQL server (initdb/pg_ctl of Debian's server package)
         postgresql
         # the BRISQUE quality teacher's LIVE model files (/usr/share/opencv4/quality; python -m export label-quality)
-        opencv-data)
+        opencv-data
+        # the centre's web page is tested in a real headless browser (selenium drives it through chromedriver)
+        chromium chromium-driver)
 fi
 missing=()
 for pkg in "${apt_packages[@]}"; do

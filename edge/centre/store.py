@@ -76,6 +76,9 @@ class ResultQuery:
     text: str | None = None
     engine: str | None = None
     limit: int | None = None
+    after: float | None = None  # received strictly after (a live page asks for what is new)
+    low_confidence: float | None = None  # only results with a field that has a value below this confidence
+    flagged: bool = False  # only results with claim flags
 
 
 # (version, what it does, SQLite statements, PostgreSQL statements). Append only; never edit a shipped one.
@@ -342,6 +345,9 @@ class Store(Closing):
         if query.until is not None:
             where.append("r.received < ?")
             parameters.append(query.until)
+        if query.after is not None:
+            where.append("r.received > ?")
+            parameters.append(query.after)
         if query.text:
             pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             like = self._dialect.like
@@ -352,18 +358,58 @@ class Store(Closing):
         if where:
             text += " WHERE " + " AND ".join(where)
         text += " ORDER BY r.received DESC, r.evidence_id"
-        if query.limit is not None:
+        in_python = query.low_confidence is not None or query.flagged  # tests on the document: SQL cannot limit
+        if query.limit is not None and not in_python:
             text += f" LIMIT {int(query.limit)}"
         with self._lock:
             rows = self._execute(text, parameters).fetchall()
+        kept = 0
         for site, device, stream, received, result, evidence in rows:
-            yield {"site": site, "device": device, "stream": stream, "received": received,
+            row = {"site": site, "device": device, "stream": stream, "received": received,
                    "result": _document(result), "evidence": _document(evidence)}
+            if in_python and not _wanted(row["result"], query):
+                continue
+            yield row
+            kept += 1
+            if query.limit is not None and kept >= query.limit:
+                return
+
+    def result(self, evidence_id: str) -> dict[str, Any] | None:
+        """One stored result with its evidence (None until that has arrived); None if there is no such result."""
+        text = ("SELECT r.site, r.device, r.stream, r.received, r.document, e.document FROM results r"
+                " LEFT JOIN evidence e ON e.id = r.evidence_id WHERE r.evidence_id = ?")
+        with self._lock:
+            row = self._execute(text, (evidence_id,)).fetchone()
+        if row is None:
+            return None
+        site, device, stream, received, result, evidence = row
+        return {"site": site, "device": device, "stream": stream, "received": received,
+                "result": _document(result), "evidence": _document(evidence)}
+
+    def latest_stats(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(site, device) -> its newest stats document."""
+        text = ("SELECT s.site, s.device, s.received, s.document FROM stats s JOIN (SELECT site, device, MAX(received) AS newest"
+                " FROM stats GROUP BY site, device) m ON m.site = s.site AND m.device = s.device AND m.newest = s.received")
+        with self._lock:
+            rows = self._execute(text).fetchall()
+        return {(site, device): {"received": received, "stats": _document(doc)} for site, device, received, doc in rows}
 
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
                 self._drop()
+
+
+def _wanted(result: dict[str, Any], query: ResultQuery) -> bool:
+    """The filters SQL leaves to Python: a field with a value below ``low_confidence``; claim flags."""
+    if query.flagged and not result.get("claims"):
+        return False
+    if query.low_confidence is not None:
+        confidence = result.get("confidence") or {}
+        valued = [field for field, value in confidence.items() if result.get(field) not in (None, "", {})]
+        if not any(confidence[field] < query.low_confidence for field in valued):
+            return False
+    return True
 
 
 def _document(value: Any) -> Any:
