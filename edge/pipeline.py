@@ -26,7 +26,7 @@ from edge.fusion import create_fusion, create_vl_reader
 from edge.ocr import create_reader
 from edge.score import FrameScorer
 from edge.score.quality import create_quality_regressor
-from edge.select import KeyframePool, min_spacing
+from edge.select import KeyframePool, ScoreCurve, min_spacing
 from edge.sources import VideoFile
 from edge.timing import StageTimer
 from edge.types import AudioChunk, Detections, Frame, FrameScore, Keyframe, Readings, Selection, Transcript
@@ -106,7 +106,7 @@ class Pipeline(Closing):
         with VideoFile(path, cfg.sampling.fps, audio_chunk_seconds=cfg.asr.chunk_seconds) as video:
             expected = video.info.expected_samples(cfg.sampling.fps)
             with _Workers(video, self.transcriber, cfg.runtime.queue_frames, timer) as workers:
-                pool, last_pts = self._select(workers.frames(), timer, progress, expected, on_score)
+                pool, curve, last_pts = self._select(workers.frames(), timer, progress, expected, on_score)
                 keyframes = self.finish_keyframes(pool.select(), timer)
                 if not keyframes:
                     raise SourceError(str(path), "no video frame could be sampled")
@@ -123,7 +123,7 @@ class Pipeline(Closing):
         )
         readings = Readings(tuple(ocr_lines), raw_lines, transcript, vl.result() if vl else None)
         provenance = Provenance(cfg, self.config_hash, self.models)
-        evidence, jpegs = window_evidence(provenance, stream, window_span(last_pts, video.info.duration), selection, readings)
+        evidence, jpegs = window_evidence(provenance, stream, window_span(last_pts, video.info.duration), selection, readings, curve)
         result = None
         if self.fuse is not None:
             with timer.stage("fusion"):
@@ -139,11 +139,15 @@ class Pipeline(Closing):
         progress: ProgressCallback | None,
         expected: int | None,
         on_score: ScoreCallback | None,
-    ) -> tuple[KeyframePool, float]:
-        """Score every sampled frame in detector-sized batches; keep the candidates."""
+    ) -> tuple[KeyframePool, ScoreCurve | None, float]:
+        """Score every sampled frame in detector-sized batches; keep the candidates and the (bounded) score curve.
+
+        Strategy baseline scores no frame while streaming: it has no curve (None).
+        """
         cfg = self.config
         baseline = cfg.scoring.strategy == "baseline"
         pool = KeyframePool("baseline" if baseline else "best", cfg.selection.top_k, cfg.selection.spacing_divisor)
+        curve = None if baseline else ScoreCurve()
         batch: list[Frame] = []
         last_pts = 0.0
 
@@ -156,6 +160,7 @@ class Pipeline(Closing):
                     with timer.stage("score"):
                         score = self.scorer.score(frame, detections)
                     pool.offer(frame, score, detections)
+                    curve.add(frame.pts, score.total)  # type: ignore[union-attr]
                     if on_score:
                         on_score(score)
             if progress:
@@ -169,7 +174,7 @@ class Pipeline(Closing):
                 flush()
         if batch:
             flush()
-        return pool, last_pts
+        return pool, curve, last_pts
 
     def detect(self, images: Sequence[Any], timer: StageTimer) -> list[Detections]:
         """Product boxes of each image (none without a detector: the whole-frame fallback)."""

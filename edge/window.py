@@ -15,6 +15,7 @@ from edge.evidence import EVIDENCE_SCHEMA, RESULT_SCHEMA, Provenance, build_evid
 from edge.fusion.engine import Document, FusionEngine
 from edge.ocr import fuse_ocr_lines
 from edge.ocr.layout import with_product_flags
+from edge.select import ScoreCurve
 from edge.sources import MediaInfo
 from edge.types import Frame, Keyframe, ModelInfo, OcrLine, Readings, Selection, StreamInfo
 
@@ -59,11 +60,16 @@ def read_keyframes(
 
 
 def window_evidence(
-    provenance: Provenance, stream: StreamInfo, window: tuple[float, float], selection: Selection, readings: Readings
+    provenance: Provenance, stream: StreamInfo, window: tuple[float, float], selection: Selection, readings: Readings,
+    curve: ScoreCurve | None = None,
 ) -> tuple[Document, list[bytes]]:
-    """The window's evidence (checked against its schema), claims screened, and its keyframes' JPEGs."""
+    """The window's evidence (checked against its schema), claims screened, and its keyframes' JPEGs.
+
+    ``curve``: the window's frame scores; their curve goes into ``selection.scores`` with the keyframes on it.
+    """
     jpegs = [encode_jpeg(keyframe.frame.image) for keyframe in selection.keyframes]
-    evidence = build_evidence(provenance, stream, window, selection, jpegs, readings)
+    scores = None if curve is None else curve.points((kf.frame.pts, kf.score.total) for kf in selection.keyframes)
+    evidence = build_evidence(provenance, stream, window, selection, jpegs, readings, scores=scores)
     screening = screening_for(provenance.config.claims)
     if screening is not None:
         evidence["claims"] = screening.section(evidence)

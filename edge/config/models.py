@@ -493,6 +493,15 @@ class HealthConfig(Section):
     port: int = Field(9108, ge=0, le=65535, description="Listen port (0: any free port, logged).")
 
 
+class KeyframeStoreConfig(Section):
+    """The keyframe JPEGs the evidence names by sha256, kept on the box for the centre to fetch (cmd/keyframe)."""
+
+    enabled: bool = Field(True, description="Keep each window's keyframe JPEGs, written before its documents are committed.")
+    path: ConfigPath | None = Field(None, description="Folder of <sha256>.jpg files; None: <state_dir>/keyframes.")
+    max_files: int = Field(5000, ge=1, le=1_000_000, description="Files kept at most; past it the oldest are removed (counted).")
+    max_mb: float = Field(512.0, gt=0, description="Megabytes kept at most; past it the oldest files are removed (counted).")
+
+
 class ServiceConfig(Section):
     """`liveguard serve`: the daemon's own state, shutdown bound and reports."""
 
@@ -506,6 +515,12 @@ class ServiceConfig(Section):
     )
     stats_interval_s: float = Field(60.0, ge=1, le=3600, description="Seconds between stats documents on the stats topic.")
     health: HealthConfig = HealthConfig()
+    keyframes: KeyframeStoreConfig = KeyframeStoreConfig()
+
+    @property
+    def keyframes_path(self) -> Path:
+        """Where the keyframe store lives: ``keyframes.path``, or ``keyframes`` in the state directory."""
+        return self.keyframes.path if self.keyframes.path is not None else self.state_dir / "keyframes"
 
 
 _STORE_URL = re.compile(r"^(sqlite:///.+|postgres(ql)?://[^\s]+)$")

@@ -52,8 +52,13 @@ def build_evidence(
     jpegs: Sequence[bytes],
     readings: Readings,
     created_at: datetime | None = None,
+    scores: Sequence[tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    """The evidence document of one window; ``jpegs`` are the keyframes' JPEGs, named by their sha256."""
+    """The evidence document of one window; ``jpegs`` are the keyframes' JPEGs, named by their sha256.
+
+    ``scores``: the window's frame-score curve, ``(pts, total)`` in time order (:class:`edge.select.ScoreCurve`
+    bounds it); None leaves ``selection.scores`` out.
+    """
     config = provenance.config
     scoring = config.scoring
     weights = {"w_d": scoring.w_d, "w_q": scoring.w_q} if scoring.strategy == "B" else {"w_d": scoring.w_d, "w_s": scoring.w_s}
@@ -75,6 +80,7 @@ def build_evidence(
             "weights": weights,
             "detector": "d-fine" if config.detector.model is not None else "none",
             "whole_frame_fallback": any(kf.score.whole_frame for kf in selection.keyframes),
+            **({} if scores is None else {"scores": score_curve_form(scores)}),
         },
         "keyframes": [
             _keyframe(kf, hashlib.sha256(jpeg).hexdigest()) for kf, jpeg in zip(selection.keyframes, jpegs, strict=True)
@@ -92,6 +98,11 @@ def build_evidence(
     }
     doc["id"] = evidence_id(doc)
     return doc
+
+
+def score_curve_form(scores: Sequence[tuple[float, float]]) -> list[list[float]]:
+    """``[[pts, total], ...]``: pts to the millisecond, totals to 4 decimals, as the keyframes state them."""
+    return [[round(float(pts), 3), round(float(total), DIGITS)] for pts, total in scores]
 
 
 def evidence_id(doc: dict[str, Any]) -> str:

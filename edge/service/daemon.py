@@ -28,6 +28,7 @@ from edge import __version__
 from edge.config import Config, load_config
 from edge.config.models import StreamConfig
 from edge.errors import LiveGuardError
+from edge.service.keyframes import KeyframeStore
 from edge.service.recognizer import Recognizer, WindowDocuments
 from edge.service.snapshot import DaemonSnapshot
 from edge.service.worker import StreamWorker
@@ -57,17 +58,26 @@ class _Parts:
         self.mqtt: Any = None
         self.https: Any = None
         self.recognizer: Recognizer | None = None
+        self.keyframes: KeyframeStore | None = None
+        self.commands: Any = None
         self.topics = Topics.of(config.device, config.transport.mqtt)
         try:
             self.recognizer = Recognizer(config)
             transport = config.transport
+            store = config.service.keyframes
+            if store.enabled:
+                self.keyframes = KeyframeStore(config.service.keyframes_path, store.max_files, int(store.max_mb * 1024 * 1024))
             if transport.mqtt.enabled or not transport.https.enabled:  # no sink at all: documents still kept, durable
                 self.mqtt_outbox = self._outbox(transport.outbox.path)
             if transport.mqtt.enabled:
                 from edge.transport import MqttPublisher
+                from edge.transport.commands import CommandResponder
 
                 birth = birth_document(__version__, self.recognizer.config_hash, self.recognizer.models)
                 self.mqtt = MqttPublisher(transport.mqtt, self.mqtt_outbox, self.topics, lambda: birth).start()
+                keyframes = self.keyframes
+                lookup = keyframes.get if keyframes is not None else (lambda sha256: None)  # store off: every keyframe not-found
+                self.commands = CommandResponder(transport.mqtt, self.topics, lookup, f"{self.mqtt.client_id}-cmd").start()
             if transport.https.enabled:
                 from edge.transport.https import HttpsSink
 
@@ -83,9 +93,8 @@ class _Parts:
         return outbox
 
     def deliver(self, stream: str, documents: WindowDocuments) -> None:
-        """Commit the window's documents to every sink's outbox (durable on return), then wake the senders."""
-        for outbox in self.outboxes:
-            enqueue_window(outbox, self.topics, documents.evidence, documents.result, stream=stream)
+        """Store the window's keyframes, commit its documents to every sink's outbox (durable on return), wake the senders."""
+        commit_window(self.keyframes, self.outboxes, self.topics, stream, documents)
         for sender in (self.mqtt, self.https):
             if sender is not None:
                 sender.wake()
@@ -111,6 +120,12 @@ class _Parts:
                 sender.drain(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
+        if self.commands is not None:
+            try:
+                self.commands.close()
+            except Exception as exc:  # closing must go on whatever one part does
+                log.warning("closing the command responder failed: %s", exc)
+            self.commands = None
         for sender in (self.mqtt, self.https):
             if sender is not None:
                 try:
@@ -123,6 +138,21 @@ class _Parts:
         if self.recognizer is not None:
             self.recognizer.close()
             self.recognizer = None
+
+
+def commit_window(keyframes: KeyframeStore | None, outboxes: Sequence[Outbox], topics: Topics, stream: str,
+                  documents: WindowDocuments) -> None:
+    """The window's keyframe JPEGs into the store, then its documents into every outbox: a result never names a
+    keyframe the box does not hold yet. A store that cannot write (disk full) is logged and counted, and the
+    documents are committed anyway: the result matters more than its picture (the centre then hears not-found)."""
+    if keyframes is not None and documents.jpegs:
+        try:
+            keyframes.put_many(documents.jpegs)
+        except OSError as exc:
+            log.error("stream %s: window %s: keyframes not stored in %s: %s", stream, documents.evidence["id"],
+                      keyframes.folder, exc.strerror or exc)
+    for outbox in outboxes:
+        enqueue_window(outbox, topics, documents.evidence, documents.result, stream=stream)
 
 
 class Daemon:
@@ -320,6 +350,8 @@ class Daemon:
             https_ok=parts.https.ok if parts is not None and parts.https is not None else None,
             system=self._system.snapshot(), reloads=self.reloads, reload_failures=self.reload_failures,
             last_progress_age_s=self._progress_age(),
+            keyframes=parts.keyframes.stats() if parts is not None and parts.keyframes is not None else None,
+            commands=parts.commands.stats() if parts is not None and parts.commands is not None else None,
         )
 
     def _publish_stats(self) -> None:

@@ -17,6 +17,7 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 from prometheus_client.registry import Collector
 
 from edge.service.snapshot import DaemonSnapshot, StreamState
+from edge.transport.wire import KEYFRAME_COMMAND, REPLY_OUTCOMES, REQUEST_DROPS
 
 STREAM_STATES: tuple[str, ...] = get_args(StreamState)
 DROP_REASONS = ("max_rows", "max_bytes", "max_age")  # always exported (0 until the first drop), so rate() works
@@ -75,7 +76,37 @@ def families(s: DaemonSnapshot) -> list[Metric]:
     if s.https_ok is not None:
         out.append(_gauge("liveguard_https_ok", "1 when the HTTPS sink's last attempt delivered its document.",
                           1.0 if s.https_ok else 0.0))
+    out += _keyframe_families(s)
     out += _system_families(s)
+    return out
+
+
+def _keyframe_families(s: DaemonSnapshot) -> list[Metric]:
+    out: list[Metric] = []
+    store = s.keyframes
+    if store is not None:
+        out += [
+            _gauge("liveguard_keyframes_files", "Keyframe JPEGs the box holds for the centre to fetch.", store.files),
+            _gauge("liveguard_keyframes_bytes", "Bytes of those JPEGs.", store.bytes),
+            CounterMetricFamily("liveguard_keyframes_written", "Keyframe JPEGs written.", value=store.written),
+            CounterMetricFamily("liveguard_keyframes_rotated", "Oldest keyframe JPEGs removed at a bound.", value=store.rotated),
+            CounterMetricFamily("liveguard_keyframes_write_failures", "Windows whose keyframes could not be written "
+                                "(their documents were committed).", value=store.failed),
+            CounterMetricFamily("liveguard_keyframes_corrupt", "Keyframe files whose content no longer matched their "
+                                "sha256 (removed).", value=store.corrupt),
+        ]
+    commands = s.commands
+    if commands is not None:
+        replies = CounterMetricFamily("liveguard_command_replies", "Requests to the box answered, by command and outcome.",
+                                      labels=["command", "outcome"])
+        for outcome in sorted(set(REPLY_OUTCOMES) | set(commands.replies)):
+            replies.add_metric([KEYFRAME_COMMAND, outcome], commands.replies.get(outcome, 0))
+        dropped = CounterMetricFamily("liveguard_command_dropped", "Requests to the box not answered, by command and reason.",
+                                      labels=["command", "reason"])
+        for reason in sorted(set(REQUEST_DROPS) | set(commands.dropped)):
+            dropped.add_metric([KEYFRAME_COMMAND, reason], commands.dropped.get(reason, 0))
+        out += [_gauge("liveguard_command_connected", "1 while the command responder is connected to the broker.",
+                       1.0 if commands.connected else 0.0), replies, dropped]
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from edge.asr import merge_transcripts
@@ -32,6 +32,7 @@ class WindowDocuments:
     evidence: dict[str, Any]
     result: dict[str, Any] | None  # None in fusion mode central
     timings: dict[str, float]
+    jpegs: tuple[bytes, ...] = field(default=(), repr=False)  # the keyframes' JPEGs, named in the evidence by their sha256
 
 
 class Recognizer(Closing):
@@ -88,12 +89,13 @@ class Recognizer(Closing):
         selection = Selection(tuple(keyframes), count, min_spacing(count, cfg.selection.top_k, cfg.selection.spacing_divisor))
         readings = Readings(tuple(ocr_lines), raw_lines, transcript, vl.result() if vl else None)
         provenance = Provenance(cfg, pipe.config_hash, pipe.models)
-        evidence, _ = window_evidence(provenance, stream, window.span(), selection, readings)
+        curve = None if cfg.scoring.strategy == "baseline" else window.curve  # baseline scores no frame while streaming
+        evidence, jpegs = window_evidence(provenance, stream, window.span(), selection, readings, curve)
         result = None
         if pipe.fuse is not None:
             with timer.stage("fusion"):
                 result = window_result(pipe.fuse, evidence, [*failures, *asr_failures])
-        return WindowDocuments(evidence, result, timer.as_dict())
+        return WindowDocuments(evidence, result, timer.as_dict(), tuple(jpegs))
 
     @property
     def hears(self) -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from edge.service.keyframes import KeyframeStats
 from edge.transport.outbox import OutboxStats
+from edge.transport.wire import CommandStats
 
 # The states a stream's worker moves through (a transition is logged and counted).
 StreamState = Literal["starting", "connecting", "streaming", "reconnecting", "stalled", "idle", "ended", "failed", "stopped"]
@@ -64,3 +66,5 @@ class DaemonSnapshot:
     reloads: int = 0  # SIGHUP reloads applied
     reload_failures: int = 0  # SIGHUP reloads refused (invalid configuration kept out)
     last_progress_age_s: float | None = None  # seconds since any worker last made progress (the watchdog's input)
+    keyframes: KeyframeStats | None = None  # None: the keyframe store is off
+    commands: CommandStats | None = None  # None: MQTT is off (no requests reach the box)

@@ -53,6 +53,14 @@ def stats_document(s: DaemonSnapshot) -> dict[str, Any]:
             "mqtt": None if s.mqtt_connected is None else {"connected": s.mqtt_connected},
             "https": None if s.https_ok is None else {"ok": s.https_ok},
         },
+        "keyframes": None if s.keyframes is None else {
+            "files": s.keyframes.files, "bytes": s.keyframes.bytes, "written": s.keyframes.written,
+            "rotated": s.keyframes.rotated, "failed": s.keyframes.failed, "corrupt": s.keyframes.corrupt,
+        },
+        "commands": None if s.commands is None else {
+            "connected": s.commands.connected, "replies": dict(sorted(s.commands.replies.items())),
+            "dropped": dict(sorted(s.commands.dropped.items())),
+        },
     }
 
 

@@ -2,8 +2,8 @@
 
 Window ``k`` spans ``[k·hop, k·hop + window_s)`` with ``hop = window_s − overlap_s``, on the source's
 own timeline, so windows do not drift with processing delays. Each open window keeps only what
-selection keeps (a :class:`KeyframePool`, O(K) frames) and its own audio, so memory is bounded by
-``ceil(window_s / hop)`` windows whatever the stream's length.
+selection keeps (a :class:`KeyframePool`, O(K) frames), its frame-score curve (at most 600 pairs) and
+its own audio, so memory is bounded by ``ceil(window_s / hop)`` windows whatever the stream's length.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.select import KeyframePool
+from edge.select import KeyframePool, ScoreCurve
 from edge.types import AudioChunk, Detections, Frame, FrameScore, Transcript
 
 
@@ -27,6 +27,8 @@ class OpenWindow:
     start: float  # seconds on the source timeline
     end: float  # exclusive; inf for a file read as one window
     pool: KeyframePool
+    # every sampled frame's (pts, total), for the evidence's score curve (bounded: edge.select.curve)
+    curve: ScoreCurve = field(default_factory=ScoreCurve, repr=False)
     started_at: float = field(default_factory=time.time)  # wall clock of the first frame, for the record
     first_pts: float | None = None
     last_pts: float | None = None
@@ -52,6 +54,7 @@ class OpenWindow:
             self.started_at = time.time()
         self.last_pts = frame.pts
         self.pool.offer(frame, score, detections)
+        self.curve.add(frame.pts, score.total)
 
     def add_audio(self, chunk: AudioChunk) -> None:
         """Keep the part of ``chunk`` that lies inside the window."""

@@ -19,7 +19,7 @@ from edge.transport import MqttPublisher, Outbox, Topics
 pytestmark = needs_mosquitto
 
 ACL = (CONFIGS / "mosquitto/liveguard.acl").read_text(encoding="utf-8")
-USERS = {"cam-a": "pw-a", "cam-b": "pw-b", "collector": "pw-c", "fusion": "pw-f", "operator": "pw-o"}
+USERS = {"cam-a": "pw-a", "cam-b": "pw-b", "collector": "pw-c", "fusion": "pw-f", "operator": "pw-o", "web": "pw-w"}
 
 
 @pytest.fixture
@@ -65,6 +65,33 @@ def test_services_have_their_own_rights(broker):
     assert operator.publish("liveguard/site-1/cam-b/cmd/ping") == 0
     time.sleep(0.5)
     assert cam_b.topics() == ["liveguard/site-1/cam-b/cmd/ping"] and cam_a.topics() == []
+
+
+def test_keyframe_requests_reach_only_their_box_and_replies_only_their_requesters(broker):
+    """The operator page (user web) and an operator console ask cam-b for a keyframe on its cmd/keyframe;
+    cam-b answers on its own reply level; cam-a, subscribed to cam-b's requests, is never handed one."""
+    web, snoop, operator, cam_a, cam_b = broker("web"), broker("web"), broker("operator"), broker("cam-a"), broker("cam-b")
+    request, reply = "liveguard/site-1/cam-b/cmd/keyframe", "liveguard/site-1/cam-b/reply/web/keyframe"
+    assert cam_a.subscribe(request) == [1] and cam_a.subscribe("liveguard/+/+/cmd/#") == [1]  # granted; the ACL filters delivery
+    assert cam_b.subscribe("liveguard/site-1/cam-b/cmd/#") == [1]
+    assert web.subscribe("liveguard/+/+/reply/+/keyframe") == [1] and operator.subscribe("liveguard/+/+/reply/#") == [1]
+    assert snoop.subscribe("liveguard/#") == [1]  # granted; the page reads replies and status only
+    assert web.publish(request) == 0 and operator.publish(request) == 0
+    assert web.publish("liveguard/site-1/cam-b/cmd/reboot") == NOT_AUTHORIZED  # keyframe requests only
+    assert web.publish(reply) == NOT_AUTHORIZED  # no forged replies
+    assert web.publish("liveguard/site-1/cam-b/status") == NOT_AUTHORIZED
+    assert web.publish("liveguard/site-1/web/cam/result") == NOT_AUTHORIZED  # the deny line beats the box pattern
+    assert cam_b.wait_for_topics(2) == [request, request]
+    assert cam_b.publish(reply) == 0
+    assert cam_b.publish("liveguard/site-1/cam-a/reply/web/keyframe") == NOT_AUTHORIZED  # only under its own level
+    for topic in ("liveguard/site-1/cam-a/studio/evidence", "liveguard/site-1/cam-a/studio/result", "liveguard/site-1/cam-a/stats"):
+        assert cam_a.publish(topic) == 0
+    assert cam_a.publish("liveguard/site-1/cam-a/status", retain=True) == 0
+    assert web.wait_for_topics(1) == [reply] and operator.wait_for_topics(1) == [reply]
+    assert sorted(snoop.wait_for_topics(2)) == sorted([reply, "liveguard/site-1/cam-a/status"])
+    time.sleep(0.5)
+    assert cam_a.topics() == [], "a box reads no other box's requests"
+    assert web.topics() == [reply] and len(snoop.topics()) == 2
 
 
 SHARED_RESULTS = "$share/collectors/liveguard/+/+/+/result"  # what `liveguard collect` subscribes to (group collectors)

@@ -80,6 +80,9 @@ def test_strategy_a_keeps_the_argmax_and_it_is_readable(default_outcome: Any, tr
     assert keyframe["frame_index"] == best.index
     assert keyframe["score"]["total"] == pytest.approx(best.total, abs=1e-4)
     assert in_spans(keyframe["pts"], truth["readable_frames"])
+    # the window's score curve: every sampled frame, the keyframe on it (the centre marks it)
+    assert evidence["selection"]["scores"] == [[round(s.pts, 3), round(s.total, 4)] for s in scores]
+    assert [keyframe["pts"], keyframe["score"]["total"]] in evidence["selection"]["scores"]
 
 
 def test_evidence_carries_text_and_hashes_not_pixels(default_outcome: Any) -> None:
@@ -99,6 +102,7 @@ def test_baseline_takes_the_last_frame_into_the_transition(demo: Path, truth: di
     assert keyframe["frame_index"] == outcome.evidence["selection"]["sampled_frames"] - 1
     assert keyframe["pts"] >= truth["transition_start"]
     assert outcome.result["product_name"] != truth["product_name"]  # the paper's point: the last frame is a poor pick
+    assert "scores" not in outcome.evidence["selection"]  # baseline scores no frame: no curve
 
 
 def test_top_k_keyframes_are_spaced_and_their_texts_fused(demo: Path) -> None:
@@ -110,6 +114,8 @@ def test_top_k_keyframes_are_spaced_and_their_texts_fused(demo: Path) -> None:
     assert selection["d_min"] == pytest.approx(20 / (2 * 3), abs=1e-3)
     assert min(np.diff(indices)) >= selection["d_min"]
     assert max(scores, key=lambda s: s.total).index in indices  # the best frame is always among them
+    assert len(selection["scores"]) == 20
+    assert all([kf["pts"], kf["score"]["total"]] in selection["scores"] for kf in outcome.evidence["keyframes"])
     lines = outcome.evidence["ocr"]["lines"]
     assert outcome.evidence["ocr"]["raw_lines"] > len(lines)  # duplicates across keyframes merged
     assert any(len(line["frames"]) > 1 for line in lines)

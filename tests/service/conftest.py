@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 import pytest
 
+from edge.service.keyframes import KeyframeStats
 from edge.service.snapshot import DaemonSnapshot, StreamSnapshot, SystemSnapshot
 from edge.transport.outbox import OutboxStats
+from edge.transport.wire import CommandStats
 
 NOW = 1_800_000_000.0
 
 
 def realistic_snapshot(**changes) -> DaemonSnapshot:
-    """Two streams (one streaming, one reconnecting), outbox drops and parked rows, two temperatures."""
+    """Two streams (one streaming, one reconnecting), outbox drops and parked rows, two temperatures, a full
+    keyframe store that rotates, keyframe requests answered and refused."""
     streams = (
         StreamSnapshot(
             id="cam-north", kind="rtsp", url="rtsp://viewer:***@10.0.0.5:554/live", state="streaming", since=NOW - 300,
@@ -37,6 +40,9 @@ def realistic_snapshot(**changes) -> DaemonSnapshot:
         system=SystemSnapshot(cpu_percent=37.5, memory_rss_bytes=512 * 2**20, memory_available_bytes=3 * 2**30,
                               disk_free_bytes=20 * 2**30, temperatures_c={"cpu-thermal": 51.5, "gpu-thermal": 48.25}),
         reloads=2, reload_failures=1, last_progress_age_s=0.4,
+        keyframes=KeyframeStats(files=4321, bytes=512 * 2**20 - 7, written=9000, rotated=4679, failed=1, corrupt=0),
+        commands=CommandStats(connected=True, replies={"keyframe": 12, "not-found": 3, "bad-request": 1, "too-large": 0},
+                              dropped={"response-topic": 2, "retained": 0, "busy": 0, "refused": 0}),
     )
     return dataclasses.replace(snapshot, **changes)
 

@@ -70,12 +70,22 @@ def test_every_value_matches_the_snapshot(snapshot):
     assert value(got, "liveguard_system_memory_available_bytes") == 3 * 2**30
     assert value(got, "liveguard_system_disk_free_bytes") == 20 * 2**30
     assert value(got, "liveguard_system_temperature_celsius", sensor="gpu-thermal") == 48.25
+    assert value(got, "liveguard_keyframes_files") == 4321 and value(got, "liveguard_keyframes_bytes") == 512 * 2**20 - 7
+    assert value(got, "liveguard_keyframes_written_total") == 9000 and value(got, "liveguard_keyframes_rotated_total") == 4679
+    assert value(got, "liveguard_keyframes_write_failures_total") == 1 and value(got, "liveguard_keyframes_corrupt_total") == 0
+    assert value(got, "liveguard_command_connected") == 1
+    assert value(got, "liveguard_command_replies_total", command="keyframe", outcome="keyframe") == 12
+    assert value(got, "liveguard_command_replies_total", command="keyframe", outcome="too-large") == 0  # exported from 0
+    assert value(got, "liveguard_command_dropped_total", command="keyframe", reason="response-topic") == 2
+    assert value(got, "liveguard_command_dropped_total", command="keyframe", reason="busy") == 0
     assert {name for name, _ in got} == {name for name, _ in got if name.startswith("liveguard_")}  # no process_/python_ families
 
 
 def test_transports_not_enabled_are_absent_not_zero(snapshot):
-    got = {name for name, _ in samples(render(lambda: snapshot(mqtt_connected=None, https_ok=None, last_progress_age_s=None)))}
+    got = {name for name, _ in samples(render(lambda: snapshot(mqtt_connected=None, https_ok=None, last_progress_age_s=None,
+                                                              keyframes=None, commands=None)))}
     assert not {"liveguard_mqtt_connected", "liveguard_https_ok", "liveguard_last_progress_age_seconds"} & got
+    assert not {name for name in got if name.startswith(("liveguard_keyframes_", "liveguard_command_"))}
     assert "liveguard_outbox_messages" in got
 
 

@@ -7,6 +7,7 @@ import json
 from edge.service.metrics import render
 from edge.service.stats import STATS_SCHEMA, stats_document
 from edge.transport.delivery import compact
+from edge.transport.wire import wire_problem
 
 
 def test_the_document_carries_the_snapshot(snapshot):
@@ -28,6 +29,10 @@ def test_the_document_carries_the_snapshot(snapshot):
                              "dropped": {"max_age": 1, "max_rows": 3}}
     assert doc["transports"] == {"mqtt": {"connected": True}, "https": {"ok": False}}
     assert doc["reloads"] == {"applied": 2, "failed": 1} and doc["ready"] is True
+    assert doc["keyframes"] == {"files": 4321, "bytes": 512 * 2**20 - 7, "written": 9000, "rotated": 4679, "failed": 1, "corrupt": 0}
+    assert doc["commands"] == {"connected": True, "replies": {"bad-request": 1, "keyframe": 12, "not-found": 3, "too-large": 0},
+                               "dropped": {"busy": 0, "refused": 0, "response-topic": 2, "retained": 0}}
+    assert wire_problem(doc, STATS_SCHEMA) is None
 
 
 def test_no_secret_and_no_url_leaves_the_box(snapshot):
@@ -38,8 +43,12 @@ def test_no_secret_and_no_url_leaves_the_box(snapshot):
 
 
 def test_transports_not_enabled_are_null(snapshot):
-    doc = stats_document(snapshot(mqtt_connected=None, https_ok=None))
+    doc = stats_document(snapshot(mqtt_connected=None, https_ok=None, keyframes=None, commands=None))
     assert doc["transports"] == {"mqtt": None, "https": None}
+    assert doc["keyframes"] is None and doc["commands"] is None
+    assert wire_problem(doc, STATS_SCHEMA) is None
+    older = {k: v for k, v in doc.items() if k not in ("keyframes", "commands")}  # a box from before issue 16
+    assert wire_problem(older, STATS_SCHEMA) is None
 
 
 def test_stats_and_metrics_agree_on_the_same_snapshot(snapshot):
