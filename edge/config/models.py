@@ -601,6 +601,25 @@ class WorkerConfig(Section):
     max_payload_kb: int = Field(1024, ge=1, description="Larger evidence is refused unparsed (logged, counted).")
 
 
+class WebConfig(Section):
+    """`liveguard web`: the operators' read-only page over the store (results, evidence, keyframes, devices)."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="Address to listen on; loopback by default (put a TLS proxy in front).")
+    port: int = Field(8080, ge=1, le=65535, description="Port to listen on.")
+    users_file: ConfigPath | None = Field(
+        None, description="Operators, one `name:scrypt$...` line each (`liveguard web passwd NAME` writes one); never passwords.")
+    users_env: str | None = Field(None, min_length=1, description="Environment variable holding such lines (newline-separated).")
+    session_s: float = Field(8 * 3600.0, ge=60, le=7 * 24 * 3600, description="A login lasts this long without use.")
+    keyframe_timeout_s: float = Field(5.0, gt=0, le=60, description="How long to wait for a box to send a keyframe.")
+    cache_dir: ConfigPath = Field(Path("/var/cache/liveguard/keyframes"), description="Keyframes fetched from boxes, by sha256.")
+    cache_max_mb: float = Field(256.0, gt=0, description="Cached keyframes kept at most; the oldest go first.")
+    mqtt_username: str | None = Field(
+        None, min_length=1, description="Broker user of the page (the ACL's `web`: requests keyframes only); None: centre.mqtt's.")
+    mqtt_password_env: str | None = Field(None, min_length=1, description="Environment variable holding that user's password.")
+    mqtt_password_file: ConfigPath | None = Field(None, description="File holding that user's password.")
+    page_size: int = Field(50, ge=1, le=500, description="Results per page.")
+
+
 class CentreConfig(Section):
     """The monitoring centre's programs: the collector, the fusion worker and the queries over their store."""
 
@@ -608,6 +627,7 @@ class CentreConfig(Section):
     store: StoreConfig = StoreConfig()
     collector: CollectorConfig = CollectorConfig()
     worker: WorkerConfig = WorkerConfig()
+    web: WebConfig = WebConfig()
 
 
 class RuntimeConfig(Section):
