@@ -87,11 +87,13 @@ def manifest_row(truth: dict, out: Path) -> dict:
 def make_benchmark(
     out: Path, clips: int, seed: int, *, workers: int = 2, duration: float | None = None, coco_stride: int = 5,
     coco_images: bool = False, layouts: tuple[str, ...] = ("classic",), skins: tuple[str, ...] = ("classic",),
-    photos: tuple[Path, ...] = (), claims: bool = False, zh_voice: str = ZH_VOICES[0], log=print,
+    photos: tuple[Path, ...] = (), claims: bool = False, zh_voice: str = ZH_VOICES[0], indices: tuple[int, ...] = (), log=print,
 ) -> dict:
-    """Generate the dataset; returns the manifest."""
+    """Generate the dataset (or only its clips ``indices``, each the same bytes as in the whole); returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts, skins, photos, claims, zh_voice) for i in range(clips)]
+    chosen = indices or tuple(range(clips))
+    clips = len(chosen)
+    jobs = [(out, seed, i, duration, coco_stride, coco_images, layouts, skins, photos, claims, zh_voice) for i in chosen]
     started = time.perf_counter()
     results: list[dict] = []
     if workers > 1 and clips > 1:
@@ -116,7 +118,8 @@ def make_benchmark(
         "command": f"python tools/make_benchmark.py --out {out} --clips {clips} --seed {seed}"
         + (f" --duration {duration}" if duration else "") + (f" --layouts {','.join(layouts)}" if layouts != ("classic",) else "")
         + (f" --skins {','.join(skins)}" if skins != ("classic",) else "") + (f" --photos {photos[0].parent}" if photos else "")
-        + (" --claims" if claims else "") + (f" --zh-voice {zh_voice}" if zh_voice != ZH_VOICES[0] else ""),
+        + (" --claims" if claims else "") + (f" --zh-voice {zh_voice}" if zh_voice != ZH_VOICES[0] else "")
+        + (f" --indices {','.join(map(str, indices))}" if indices else ""),
         **({"claims": True} if claims else {}),
         **({"zh_voice": zh_voice} if zh_voice != ZH_VOICES[0] else {}),
         "layouts": list(layouts),
@@ -144,12 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"({', '.join(SKINS)})")
     ap.add_argument("--photos", type=Path, default=None, help="a folder with catalogued product photos (livegen/photos.py, "
                     "e.g. opencv-doc's examples/data): every clip shows one of them instead of a drawn pack")
+    ap.add_argument("--indices", metavar="LIST", help="render only these clips of the dataset (3,7,10-12), each the same bytes "
+                    "as in the whole: clips of a rare kind, found from their recipes")
     ap.add_argument("--claims", action="store_true", help="put claims that false-advertising rules forbid into about half the "
                     "clips' speech and live room, near misses into some others, with their truth (livegen/claims.py, issue 15)")
     ap.add_argument("--zh-voice", choices=ZH_VOICES, default=ZH_VOICES[0], help=f"espeak-ng voice of Chinese speech: {ZH_VOICES[0]} "
                     f"(default, of every earlier benchmark: it spells the pinyin out in English) or {ZH_VOICES[1]} (Mandarin)")
     args = ap.parse_args(argv)
     try:
+        indices = _indices(args.indices) if args.indices else ()
         layouts = expand(args.layouts)
         skins = SKINS if args.skins == "all" else tuple(n.strip() for n in args.skins.split(",") if n.strip())
         if not skins or set(skins) - set(SKINS):
@@ -163,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest = make_benchmark(
             args.out, args.clips, args.seed, workers=args.workers, duration=args.duration, coco_stride=args.coco_stride,
             coco_images=args.coco_images, layouts=layouts, skins=skins, photos=photos, claims=args.claims, zh_voice=args.zh_voice,
+            indices=indices,
             log=lambda m: print(m, file=sys.stderr),
         )
     except (FileNotFoundError, RuntimeError) as exc:
@@ -170,6 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"wrote {len(manifest['clips'])} clips to {args.out} in {manifest['generation_seconds']} s", file=sys.stderr)
     return 0
+
+
+def _indices(text: str) -> tuple[int, ...]:
+    """'3,7,10-12' -> (3, 7, 10, 11, 12)."""
+    out: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            raise ValueError(f"--indices {text!r}: comma-separated clip indexes or ranges, e.g. 3,7,10-12")
+        out += range(int(low), int(high or low) + 1)
+    return tuple(dict.fromkeys(out))
 
 
 if __name__ == "__main__":
