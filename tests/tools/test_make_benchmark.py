@@ -132,3 +132,18 @@ def test_same_seed_same_bytes(small_bench, tmp_path):
     assert (tmp_path / row["truth"]).read_bytes() == (folder / row["truth"]).read_bytes()
     make_one(tmp_path / "other", BENCH_SEED + 1, 3, BENCH_SECONDS, 5, False)
     assert digest(tmp_path / "other" / row["video"]) != digest(folder / row["video"])
+
+
+def test_indices_render_chosen_clips_of_the_dataset_byte_for_byte(small_bench, tmp_path):
+    """--indices 1,3: those two clips, the same bytes as in the whole dataset; the command says how they were made."""
+    from make_benchmark import _indices, make_benchmark
+
+    assert _indices("3,7,10-12,7") == (3, 7, 10, 11, 12)
+    with pytest.raises(ValueError, match="--indices"):
+        _indices("3,x")
+    folder, whole = small_bench
+    manifest = make_benchmark(tmp_path, 0, BENCH_SEED, workers=1, duration=BENCH_SECONDS, indices=(1, 3), log=lambda m: None)
+    assert [row["id"] for row in manifest["clips"]] == [whole["clips"][1]["id"], whole["clips"][3]["id"]]
+    assert manifest["command"].endswith("--indices 1,3")
+    for row in manifest["clips"]:
+        assert (tmp_path / row["video"]).read_bytes() == (folder / row["video"]).read_bytes()
