@@ -74,10 +74,12 @@ class _Parts:
                 from edge.transport.commands import CommandResponder
 
                 birth = birth_document(__version__, self.recognizer.config_hash, self.recognizer.models)
-                self.mqtt = MqttPublisher(transport.mqtt, self.mqtt_outbox, self.topics, lambda: birth).start()
+                self.mqtt = MqttPublisher(transport.mqtt, self.mqtt_outbox, self.topics, lambda: birth)
                 keyframes = self.keyframes
                 lookup = keyframes.get if keyframes is not None else (lambda sha256: None)  # store off: every keyframe not-found
-                self.commands = CommandResponder(transport.mqtt, self.topics, lookup, f"{self.mqtt.client_id}-cmd").start()
+                # on the publisher's connection: one client id per box, which the broker may tie to its user name
+                self.commands = CommandResponder(transport.mqtt, self.topics, lookup, self.mqtt.client_id, connection=self.mqtt).start()
+                self.mqtt.start()
             if transport.https.enabled:
                 from edge.transport.https import HttpsSink
 

@@ -1,9 +1,10 @@
 """Answering the centre's requests to this box over MQTT v5 request/response: ``<root>/cmd/keyframe``.
 
-A :class:`CommandResponder` is its own paho client (client id ``<publisher's client id>-cmd``, the
-publisher's broker, TLS and credentials), subscribed at QoS 1 to ``<root>/cmd/keyframe`` with a clean
-session: requests sent while the box is offline are not kept for it (the requester times out and
-says the box is offline). A request is::
+On the box a :class:`CommandResponder` shares the publisher's connection (``connection=``: one client
+id per box, so that the broker may tie it to the box's user name) and subscribes at QoS 1 to
+``<root>/cmd/keyframe``; the centre gives each request a message expiry of its own timeout, so what is
+sent while the box is away is not answered late. Without a connection it opens its own paho client
+(a clean session; tests use it so). A request is::
 
     topic    <prefix>/<site>/<device>/cmd/keyframe
     payload  {"sha256": "<64 lowercase hex>"}              (JSON, at most 1 kB)
@@ -49,7 +50,7 @@ from paho.mqtt.properties import Properties
 
 from edge.closing import Closing
 from edge.config.models import BrokerConfig
-from edge.transport.mqtt import PACKET_OVERHEAD, make_client
+from edge.transport.mqtt import PACKET_OVERHEAD, MqttPublisher, make_client
 from edge.transport.topics import Topics
 from edge.transport.wire import JPEG_CONTENT_TYPE as JPEG
 from edge.transport.wire import JSON_CONTENT_TYPE as JSON
@@ -77,7 +78,7 @@ class CommandResponder(Closing):
     """Answers ``<root>/cmd/keyframe`` from ``lookup`` (sha256 -> JPEG bytes or None); see the module."""
 
     def __init__(self, config: BrokerConfig, topics: Topics, lookup: Lookup, client_id: str,
-                 section: str = "transport.mqtt") -> None:
+                 section: str = "transport.mqtt", connection: MqttPublisher | None = None) -> None:
         self.config = config
         self.topics = topics
         self.lookup = lookup
@@ -92,23 +93,34 @@ class CommandResponder(Closing):
         self._max_packet: int | None = None
         self._stopping = False
         self._throttle = _Throttle(LOG_EVERY_S)
-        self._client = make_client(config, client_id, section)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-        self._client.on_publish = self._on_publish
+        self._connection = connection
+        self._client: mqtt.Client | None = None
+        if connection is None:  # a connection of its own
+            self._client = make_client(config, client_id, section)
+            self._client.on_connect = self._on_connect
+            self._client.on_disconnect = lambda client, userdata, flags, reason_code, properties: self._gone(reason_code)
+            self._client.on_subscribe = lambda client, userdata, mid, codes, properties: self.on_subscribed(mid, codes)
+            self._client.on_message = lambda client, userdata, message: self.on_message(client, message)
+            self._client.on_publish = lambda client, userdata, mid, reason_code, properties: self.on_acknowledged(mid, reason_code)
 
     # -- control -------------------------------------------------------------------------------
 
     def start(self) -> CommandResponder:
-        """Connect in the background (retrying with back-off while the broker is away) and answer."""
+        """Answer on the publisher's connection, or connect in the background (retrying with back-off) on its own."""
+        if self._connection is not None:
+            self._client = self._connection.attach(self)
+            return self
+        assert self._client is not None
         self._client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive_s, clean_start=True)
         self._client.loop_start()
         return self
 
     def close(self) -> None:
         self._stopping = True
+        if self._connection is not None:
+            self._connection.detach(self)
+            return
+        assert self._client is not None
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -133,6 +145,11 @@ class CommandResponder(Closing):
         if reason_code.is_failure:
             log.warning("mqtt %s:%d refused %s: %s", self.config.host, self.config.port, self.client_id, reason_code)
             return
+        self.on_connected(client, properties)
+
+    # -- what it hears of the connection (paho's network thread; see edge.transport.mqtt.ConnectionListener) --------
+
+    def on_connected(self, client: mqtt.Client, properties: Any) -> None:
         limit = getattr(properties, "MaximumPacketSize", None) if properties is not None else None
         with self._lock:
             self._max_packet = int(limit) if limit else None
@@ -140,7 +157,7 @@ class CommandResponder(Closing):
         client.subscribe(self.request_topic, qos=1)
         log.info("mqtt %s connected to %s:%d; answering %s", self.client_id, self.config.host, self.config.port, self.request_topic)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+    def on_subscribed(self, mid: int, reason_codes: Any) -> None:
         refused = [code for code in reason_codes if code.is_failure]
         if refused:
             log.error("mqtt %s: the broker refused the subscription to %s (%s); keyframe requests cannot reach this box",
@@ -148,25 +165,29 @@ class CommandResponder(Closing):
             return
         self._subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def on_disconnected(self) -> None:
         self._subscribed.clear()
         with self._lock:
             self._connected = False
+
+    def _gone(self, reason_code: Any) -> None:
+        self.on_disconnected()
         if not self._stopping:
             log.warning("mqtt %s disconnected from %s:%d (%s); reconnecting", self.client_id, self.config.host,
                         self.config.port, reason_code)
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+    def on_acknowledged(self, mid: int, reason_code: Any) -> bool:
         with self._lock:
             if mid not in self._outstanding:
-                return
+                return False
             self._outstanding.discard(mid)
             if reason_code.is_failure:
                 self._dropped["refused"] += 1
         if reason_code.is_failure:
             self._throttle.warn("refused", "keyframe reply refused by the broker: PUBACK %s", reason_code)
+        return True
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+    def on_message(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         try:
             self._handle(message)
         except Exception as exc:  # noqa: BLE001 - paho's thread must survive any request
@@ -227,6 +248,7 @@ class CommandResponder(Closing):
             properties.PayloadFormatIndicator = 1
         if answer.correlation is not None:
             properties.CorrelationData = answer.correlation
+        assert self._client is not None
         info = self._client.publish(response_topic, answer.payload, qos=1, properties=properties)
         with self._lock:
             self._replies[answer.outcome] += 1

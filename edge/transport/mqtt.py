@@ -17,6 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -35,6 +36,18 @@ PACKET_OVERHEAD = 512  # fixed header, topic and properties, on top of the paylo
 # Reason codes of a PUBACK that will never turn into a success by resending the same message.
 REFUSALS = {0x87: "not authorized", 0x90: "topic name invalid", 0x95: "packet too large", 0x97: "quota exceeded",
             0x99: "payload format invalid", 0x83: "implementation specific error", 0x80: "unspecified error"}
+
+
+class ConnectionListener(Protocol):
+    """What shares a publisher's connection hears (on paho's network thread)."""
+
+    def on_connected(self, client: mqtt.Client, properties: Any) -> None: ...
+    def on_disconnected(self) -> None: ...
+    def on_subscribed(self, mid: int, reason_codes: Any) -> None: ...
+    def on_message(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None: ...
+    def on_acknowledged(self, mid: int, reason_code: Any) -> bool:
+        """True when ``mid`` is one of the listener's own publishes."""
+        ...
 
 
 class MqttPublisher:
@@ -64,6 +77,7 @@ class MqttPublisher:
         self._max_packet: int | None = None
         self._stop = threading.Event()
         self.client_id = config.client_id or f"liveguard-{topics.site}-{topics.device}"
+        self._listeners: list[ConnectionListener] = []  # share this connection (the keyframe responder)
         self._client = self._make_client()
         self._sender = threading.Thread(target=self._send_loop, name="liveguard-mqtt-send", daemon=True)
 
@@ -83,6 +97,18 @@ class MqttPublisher:
         self._client.loop_start()
         self._sender.start()
         return self
+
+    def attach(self, listener: ConnectionListener) -> mqtt.Client:
+        """Let ``listener`` use this connection (one per box, so that the broker may tie its client id to its user);
+        it hears every connect, disconnect, subscription, message and PUBACK. Returns the paho client to publish on."""
+        self._listeners.append(listener)
+        if self._connected:
+            listener.on_connected(self._client, None)
+        return self._client
+
+    def detach(self, listener: ConnectionListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def wake(self) -> None:
         """New rows are in the outbox: send them now rather than at the next poll."""
@@ -152,6 +178,8 @@ class MqttPublisher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_subscribe = lambda c, u, mid, codes, props: [listener.on_subscribed(mid, codes) for listener in self._listeners]
+        client.on_message = lambda c, u, message: [listener.on_message(c, message) for listener in self._listeners]
         return client
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -169,6 +197,8 @@ class MqttPublisher:
             self._connected = True
             self._lock.notify_all()
         log.info("mqtt connected to %s:%d as %s", self.config.host, self.config.port, self.client_id)
+        for listener in self._listeners:
+            listener.on_connected(client, properties)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         with self._lock:
@@ -176,9 +206,13 @@ class MqttPublisher:
             self._lock.notify_all()
         if not self._stop.is_set():
             log.warning("mqtt disconnected from %s:%d (%s); reconnecting", self.config.host, self.config.port, reason_code)
+        for listener in self._listeners:
+            listener.on_disconnected()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         # paho calls this from its network thread holding its own locks: never call into paho from here
+        if any(listener.on_acknowledged(mid, reason_code) for listener in self._listeners):
+            return  # a listener's packet (its publishes are made on this thread, so their ids are known by now)
         with self._lock:
             if mid not in self._inflight:
                 self._early[mid] = reason_code  # publish() has not returned yet; _claim settles it

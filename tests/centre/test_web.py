@@ -155,13 +155,21 @@ def log_in(driver, url: str) -> None:
     driver.find_element(By.ID, "user").send_keys("alice")
     driver.find_element(By.ID, "password").send_keys("wrong password")
     driver.find_element(By.ID, "login-button").click()
+    assert wait_until(lambda: driver.find_elements(By.ID, "login-error"), 10)
     assert "Wrong user name or password" in driver.find_element(By.ID, "login-error").text
     shot(driver, "login")
     driver.find_element(By.ID, "user").clear()
     driver.find_element(By.ID, "user").send_keys("alice")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login-button").click()
-    assert driver.current_url.endswith("/results")
+    assert wait_until(lambda: driver.current_url.endswith("/results") and rows_ready(driver), 10), driver.current_url
+
+
+def rows_ready(driver) -> bool:
+    """The results page has been drawn (its table is there)."""
+    from selenium.webdriver.common.by import By
+
+    return bool(driver.find_elements(By.ID, "results"))
 
 
 def rows(driver) -> list:
@@ -203,6 +211,7 @@ def test_the_list_shows_the_results_and_a_filter_narrows_it(centre, browser):
     shot(browser, "results")
     browser.find_element(By.NAME, "device").send_keys("box-1")
     browser.find_element(By.ID, "filter-button").click()
+    assert wait_until(lambda: "device=box-1" in browser.current_url and rows_ready(browser), 10)
     narrowed = rows(browser)
     assert 2 <= len(narrowed) < len(listed) and "device=box-1" in browser.current_url
     assert all("/ box-1 /" in row.text for row in narrowed)
@@ -217,6 +226,7 @@ def test_a_result_page_shows_fields_evidence_and_the_keyframe_from_the_running_b
     row = rows(browser)[-1]
     evidence_id = row.get_attribute("data-id")
     row.find_element(By.TAG_NAME, "a").click()
+    assert wait_until(lambda: browser.find_elements(By.ID, "fields"), 10)
     fields = {tr.get_attribute("data-field"): tr.find_element(By.CSS_SELECTOR, "td.value").text
               for tr in browser.find_elements(By.CSS_SELECTOR, "#fields tr.field")}
     assert fields["brand"] == "AURORA" and "Face Cream" in fields["product_name"] and fields["category"].startswith("Health & Beauty")

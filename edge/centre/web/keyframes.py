@@ -132,6 +132,7 @@ class KeyframeFetcher(Closing):
             properties = Properties(PacketTypes.PUBLISH)
             properties.ResponseTopic = self.reply_topic(site, device)
             properties.CorrelationData = correlation
+            properties.MessageExpiryInterval = max(1, int(self.timeout))  # an answer after the page gave up is of no use
             payload = json.dumps({"sha256": sha256}).encode()
             self._client.publish(f"{self.prefix}/{site}/{device}/cmd/keyframe", payload, qos=1, properties=properties)
             if not pending.done.wait(self.timeout):
