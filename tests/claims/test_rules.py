@@ -86,6 +86,12 @@ def test_a_spoken_price_is_read_in_the_asr_spellings_of_yuan(heard):
     assert not [f for f in screen(shipped_rule_sets(), on_screen, SKIN, "en") if f.family == "price"]  # letters on a pack are not yuan
 
 
+@pytest.mark.parametrize("label", ["最佳食用期至2027年5月", "最佳赏味期：12个月", "最 佳 使 用 期 见 包 装"])
+def test_a_best_before_date_is_not_a_superlative(label):
+    assert not _flags(label, "ocr", TEA)
+    assert [f.rule for f in _flags("口感最佳的一款茶", "ocr", TEA)] == ["absolute-terms"]
+
+
 def test_the_recognised_department_decides_which_rules_apply():
     assert [f.rule for f in _flags("三天祛斑", "ocr", SKIN)] == ["cosmetics-medical-effect"]
     assert not _flags("三天祛斑", "ocr", TEA)  # a cosmetics rule, not a food one
