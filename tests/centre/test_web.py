@@ -309,3 +309,27 @@ def test_operators_lines_come_from_web_passwd_and_hold_no_password(tmp_path):
     short = subprocess.run([sys.executable, "-m", "edge.cli", "web", "passwd", "bob"], input="short\n", capture_output=True,
                            text=True, cwd=REPO, timeout=60)
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_a_keyframe_the_box_no_longer_keeps_is_said_to_be_rotated_out(centre, browser):
+    """A stored result of the running box whose keyframe its store does not hold (rotated out): the box answers
+    not-found, and the page says so."""
+    import copy
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    from edge.centre.store import Record
+
+    with open_store(StoreConfig(url=centre["store"])) as store:
+        row = next(r for r in store.results() if r["device"] == "box-1")
+        evidence, result = copy.deepcopy(row["evidence"]), copy.deepcopy(row["result"])
+        evidence["id"] = result["evidence_id"] = "f" * 32
+        evidence["keyframes"][0]["jpeg_sha256"] = hashlib.sha256(b"a frame box-1 rotated out long ago").hexdigest()
+        now = time.time()
+        store.write([Record("evidence", evidence["id"], "lab", "box-1", "studio", "test", now, evidence),
+                     Record("result", evidence["id"], "lab", "box-1", "studio", "test", now, result)])
+    browser.get(centre["url"] + f"/results/{'f' * 32}")
+    status = browser.find_element(By.CSS_SELECTOR, "figure.keyframe .keyframe-status")
+    assert wait_until(lambda: status.text != "asking the box…", 20)
+    assert status.text.startswith("The box has rotated this keyframe out of its store"), status.text
