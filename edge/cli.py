@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     results.add_argument("--until", metavar="TIME", help="received before TIME (ISO 8601)")
     results.add_argument("--text", help="brand or product name contains TEXT (any case)")
     results.add_argument("--limit", type=int, metavar="N", help="at most N results")
+    results.add_argument("--flagged", action="store_true", help="only results with claim flags")
+    results.add_argument("--low-confidence", type=float, metavar="C", help="only results with a field below confidence C (0-1)")
     results.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="JSON lines with evidence (default) or CSV")
     results.add_argument("--no-evidence", action="store_true", help="jsonl: leave each result's evidence out")
     results.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -352,7 +354,10 @@ def _results(args: argparse.Namespace) -> int:
     from edge.centre.store import ResultQuery
 
     query = ResultQuery(site=args.site, device=args.device, stream=args.stream, engine=args.engine, text=args.text,
-                        since=_instant(args.since, "--since"), until=_instant(args.until, "--until"), limit=args.limit)
+                        since=_instant(args.since, "--since"), until=_instant(args.until, "--until"), limit=args.limit,
+                        flagged=args.flagged, low_confidence=args.low_confidence)
+    if args.low_confidence is not None and not 0 < args.low_confidence <= 1:
+        raise ConfigError("--low-confidence", f"{args.low_confidence:g}: a confidence in (0, 1]")
     with _centre_store(args, create=False) as store:
         rows = store.results(query)
         if args.format == "csv":

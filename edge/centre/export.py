@@ -11,11 +11,20 @@ from typing import Any, TextIO
 from edge.fusion.documents import FIELDS
 
 CSV_COLUMNS = ["received", "site", "device", "stream", "evidence_id", "engine", "window_start", "window_end",
-               *FIELDS, "category_id", *(f"{f}_confidence" for f in FIELDS), *(f"{f}_support" for f in FIELDS)]
+               *FIELDS, "category_id", *(f"{f}_confidence" for f in FIELDS), *(f"{f}_support" for f in FIELDS), "claims"]
 
 
 def when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def claim_text(flag: dict[str, Any]) -> str:
+    """One claim flag in a cell: ``cn-mainland/absolute-terms (high): 全网最低 [asr 1.0-2.5 s]``."""
+    if flag.get("segment"):
+        where = f"asr {flag['segment'][0]:g}-{flag['segment'][1]:g} s"
+    else:
+        where = f"ocr line {flag.get('ocr_line')}" + {True: " on the product", False: " in the overlay"}.get(flag.get("in_product"), "")
+    return f"{flag['rule_set']}/{flag['rule']} ({flag['severity']}): {flag['matched']} [{where}]"
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], out: TextIO, with_evidence: bool = True) -> int:
@@ -48,6 +57,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             flat[field] = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value
             flat[f"{field}_confidence"] = result.get("confidence", {}).get(field)
             flat[f"{field}_support"] = "+".join(result.get("support", {}).get(field, []))
+        flat["claims"] = " | ".join(claim_text(flag) for flag in result.get("claims") or ())
         writer.writerow(flat)
         count += 1
     return count

@@ -70,6 +70,27 @@ def test_the_result_queries_filter_by_place_time_text_and_engine(store_url):
         assert all(row["evidence"] is None for row in store.results())  # their evidence has not arrived
 
 
+def test_the_page_s_filters_new_after_a_time_claim_flags_and_a_low_confidence_field(store_url):
+    flag = {"rule": "absolute-terms", "rule_set": "cn-mainland", "family": "absolute", "reference": "r", "severity": "high",
+            "matched": "最佳", "text": "最佳", "modality": "asr", "segment": [0.0, 1.0]}
+    rows = [result(str(i) * 32, "lab", "cam-1", "s1", 100.0 * i, "B") for i in (1, 2, 3, 4)]
+    rows[0].document["claims"] = [flag]
+    rows[1].document["confidence"] = {"brand": 0.3, "price": 0.1}  # price has no value: not a low field
+    rows[2].document["confidence"] = {"brand": 0.9}
+    rows[3].document.update(claims=[flag, flag], confidence={"brand": 0.4})
+    with open_store(StoreConfig(url=store_url)) as store:
+        store.write(rows)
+
+        def ids(**filters) -> list[str]:
+            return [row["result"]["evidence_id"][0] for row in store.results(ResultQuery(**filters))]
+
+        assert ids(after=200.0) == ["4", "3"] and ids(after=400.0) == []
+        assert ids(flagged=True) == ["4", "1"] and ids(flagged=True, limit=1) == ["4"]
+        assert ids(low_confidence=0.5) == ["4", "2"] and ids(low_confidence=0.35) == ["2"]
+        assert ids(low_confidence=0.5, flagged=True) == ["4"]
+        assert store.result("2" * 32)["result"]["confidence"]["brand"] == 0.3 and store.result("9" * 32) is None
+
+
 def test_bad_store_urls_are_refused_with_one_line_naming_the_field(tmp_path):
     with pytest.raises(ValidationError, match="a password in the url is refused") as caught:
         StoreConfig(url="postgresql://collector:hunter2@db/liveguard")
