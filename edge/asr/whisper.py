@@ -48,6 +48,7 @@ class WhisperTranscriber:
             "condition_on_previous_text": False,
             "vad_filter": True,
             "without_timestamps": False,
+            "initial_prompt": config.prompt,
         }
 
     def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Transcript:

@@ -198,6 +198,9 @@ class WhisperAsrConfig(AsrSection):
     language: str | None = Field(None, description="Language code ('en', 'zh'); None: detect.")
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16, float32).")
     beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy (deterministic).")
+    prompt: str | None = Field(
+        None, max_length=500, description="Text Whisper reads as if said before each chunk (its initial_prompt): the words a "
+        "stream uses, e.g. 'Prices are in yuan: only 99 yuan.' None: no prompt.")
 
 
 class FunAsrConfig(AsrSection):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -104,3 +105,23 @@ def test_corrupt_weights_are_a_model_error(whisper, tmp_path):
     with pytest.raises(ModelError, match="cannot load") as caught:
         create_transcriber(WhisperAsrConfig(model_dir=broken), threads=1)
     assert caught.value.culprit == str(broken)
+
+
+def test_a_prompt_reaches_whisper_and_names_the_currency(tmp_path):
+    """asr.prompt is Whisper's initial_prompt: espeak's "only 18 yuan" comes out as "18 uun" without one (no price),
+    and as a price in yuan with "Prices are in yuan" (issue 15: the spoken price against the banner)."""
+    from asr_media import read_wav, resample
+
+    from edge.numbers import find_prices
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path / "price.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", str(wav),
+                    "Hi everyone! Today I'm showing you the Zenith Whitening Mint Body Wash, 75 milliliters, only 18 yuan."], check=True)
+    speech = resample(*read_wav(wav))
+    prompted = create_transcriber(WhisperAsrConfig(prompt="Prices are in yuan: only 99 yuan."), threads=2).transcribe(speech)
+    prices = find_prices(prompted.text)
+    assert prices and all(p.startswith("¥") for p in prices), prompted.text
+    assert WhisperAsrConfig().prompt is None  # the default is unchanged until the benchmarks are remeasured with one
