@@ -69,14 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     collect = commands.add_parser("collect", help="the centre's collector: store the fleet's results, evidence, status and stats "
                                   "from the broker in SQLite or PostgreSQL, until SIGTERM")
     _config_option(collect, "YAML configuration (its centre section); repeat to layer files")
-    collect.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    _store_option(collect)
     collect.add_argument("--client-id", metavar="ID", help="MQTT client id, one per collector (its persistent session)")
     collect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     collect.set_defaults(handler=_collect)
 
     results = commands.add_parser("results", help="list or export the stored results, newest first, with their evidence")
     _config_option(results, "YAML configuration (its centre.store); repeat to layer files")
-    results.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    _store_option(results)
     for name, text in (("site", "site id"), ("device", "device id"), ("stream", "stream (its topic level)"),
                        ("engine", "fusion engine (local-rules, qwen-plus, ...)")):
         results.add_argument(f"--{name}", help=f"only this {text}")
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     web = commands.add_parser("web", help="the operators' page over the centre's store (results, evidence, keyframes, devices), "
                               "until SIGTERM; `web passwd NAME` prints an operator's users line")
     _config_option(web, "YAML configuration (its centre section); repeat to layer files")
-    web.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
+    _store_option(web)
     web.add_argument("--client-id", metavar="ID", help="MQTT client id of the page's keyframe requests")
     web.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     web.set_defaults(handler=_web)
@@ -134,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--force", action="store_true", help="rebuild even engines that are up to date")
             sub.add_argument("--workspace-mb", type=int, default=2048, help="TensorRT builder workspace (MiB)")
     return parser
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB (overrides centre.store.url)")
 
 
 def _config_option(parser: argparse.ArgumentParser, text: str) -> None:
@@ -399,13 +403,12 @@ def _instant(text: str | None, option: str) -> float | None:
     """An ISO 8601 time (UTC when it names no zone) as epoch seconds."""
     if text is None:
         return None
-    from datetime import datetime, timezone
+    from edge.centre.store import instant
 
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return instant(text)
     except ValueError:
         raise ConfigError(option, f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T08:00:00Z)") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _fuse_one(fuse: Any, path: str) -> dict[str, Any]:

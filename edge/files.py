@@ -1,8 +1,9 @@
-"""File identity: the sha256 that evidence, the model pack and the model caches record."""
+"""File identity: the sha256 that evidence, the model pack and the model caches record; durable renames."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,17 @@ def file_sha256(path: str | Path, limit: int | None = None, also: Any = None) ->
             if also is not None:
                 also.update(block)
     return digest.hexdigest()
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Make a rename into ``folder`` durable (POSIX: the directory entry is flushed with the directory); best effort."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # a file system that cannot sync a directory: the rename stands, only its durability is not proven
+    finally:
+        os.close(fd)

@@ -72,7 +72,7 @@ class Pipeline(Closing):
             self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads))
             self.fuse = self._own(create_fusion(config.fusion))
             self.vl = self._own(create_vl_reader(config.fusion))  # None unless fusion.vl.enabled (direct mode)
-            self.screening = screening_for(config.claims)  # read now: a faulty rules file stops the start, not a window
+            screening_for(config.claims)  # read (and cached) now: a faulty rules file stops the start, not a window
         except BaseException:
             self.close()
             raise

@@ -21,6 +21,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from edge.errors import ModelError
+from edge.files import fsync_dir
 
 CACHE_NAME = "whisper-base"
 MANIFEST = "liveguard-manifest.json"
@@ -148,7 +149,7 @@ def _install(staging: Path, target: Path, source: dict[str, str]) -> CachedModel
         if winner is not None:
             return winner
         _replace_broken(staging, target)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return None
 
 
@@ -168,16 +169,3 @@ def _sweep_stale(root: Path) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
         except OSError:
             pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +63,12 @@ class Written:
     duplicates: dict[str, int] = field(default_factory=dict)  # kind -> copies ignored
     rejected: dict[str, int] = field(default_factory=dict)  # reject kind -> count
     keys: list[tuple[str, str]] = field(default_factory=list)  # (kind, key) of every new row
+
+
+def instant(text: str) -> float:
+    """An ISO 8601 time (UTC when it names no zone; ``Z`` allowed) as epoch seconds; ValueError otherwise."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 @dataclass(frozen=True)
@@ -400,16 +407,17 @@ class Store(Closing):
                 self._drop()
 
 
+def low_fields(result: dict[str, Any], below: float) -> list[str]:
+    """The fields of ``result`` that have a value and a confidence below ``below`` (a field without a value is 0, not low)."""
+    confidence = result.get("confidence") or {}
+    return sorted(field for field, value in confidence.items() if result.get(field) not in (None, "", {}) and value < below)
+
+
 def _wanted(result: dict[str, Any], query: ResultQuery) -> bool:
     """The filters SQL leaves to Python: a field with a value below ``low_confidence``; claim flags."""
     if query.flagged and not result.get("claims"):
         return False
-    if query.low_confidence is not None:
-        confidence = result.get("confidence") or {}
-        valued = [field for field, value in confidence.items() if result.get(field) not in (None, "", {})]
-        if not any(confidence[field] < query.low_confidence for field in valued):
-            return False
-    return True
+    return query.low_confidence is None or bool(low_fields(result, query.low_confidence))
 
 
 def _document(value: Any) -> Any:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.errors import LiveGuardError
+from edge.files import fsync_dir
 
 log = logging.getLogger("liveguard.keyframes")
 
@@ -158,7 +159,7 @@ class KeyframeStore:
         except OSError:
             _unlink(temp)
             raise
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
         self._index[sha] = len(jpeg)
         self._bytes += len(jpeg)
         self._written += 1
@@ -181,22 +182,6 @@ class KeyframeStore:
 
 def _unlink(path: Path) -> None:
     try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+        path.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("%s: cannot be removed: %s", path, exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX: the directory entry is flushed with the directory)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

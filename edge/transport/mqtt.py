@@ -178,9 +178,17 @@ class MqttPublisher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
-        client.on_subscribe = lambda c, u, mid, codes, props: [listener.on_subscribed(mid, codes) for listener in self._listeners]
-        client.on_message = lambda c, u, message: [listener.on_message(c, message) for listener in self._listeners]
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
         return client
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        for listener in self._listeners:  # the publisher subscribes to nothing itself
+            listener.on_subscribed(mid, reason_codes)
+
+    def _on_message(self, client, userdata, message) -> None:
+        for listener in self._listeners:
+            listener.on_message(client, message)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:

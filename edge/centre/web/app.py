@@ -152,7 +152,7 @@ def create_app(store: Store, config: WebConfig, sessions: Sessions, fetcher: Key
 
 
 class _NotFound(Exception):
-    pass
+    """No such result or keyframe in the store: a 404 naming it."""
 
 
 class _Guard(BaseHTTPMiddleware):

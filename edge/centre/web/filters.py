@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from edge.centre.store import ResultQuery
+from edge.centre.store import ResultQuery, instant
 from edge.validation import describe_validation_error
 
 Level = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^/#+$\s]+$")]  # an MQTT topic level
@@ -41,10 +41,9 @@ class ResultFilter(BaseModel):
         if value is None or value == "" or isinstance(value, (int, float)):
             return value or None
         try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            return instant(str(value))
         except ValueError:
             raise ValueError("an ISO 8601 time such as 2026-12-01T08:00:00Z") from None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> ResultFilter:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -25,11 +23,12 @@ from paho.mqtt.properties import Properties
 
 from edge.closing import Closing
 from edge.config.models import BrokerConfig, WebConfig
+from edge.service.keyframes import KeyframeStore
 from edge.transport.mqtt import make_client
 
 log = logging.getLogger("liveguard.web")
 
-_SHA256 = frozenset("0123456789abcdef")
+CACHE_MAX_FILES = 1_000_000  # bounded by centre.web.cache_max_mb; the count only keeps the index small
 
 
 class Unavailable(Exception):
@@ -48,40 +47,6 @@ class _Pending:
     content_type: str = ""
 
 
-def is_sha256(text: str) -> bool:
-    return len(text) == 64 and set(text) <= _SHA256
-
-
-class KeyframeCache:
-    """JPEGs by sha256 in a folder, at most ``max_mb``; the least recently written go first."""
-
-    def __init__(self, folder: Path, max_mb: float) -> None:
-        self.folder = Path(folder)
-        self.max_bytes = int(max_mb * 1024 * 1024)
-        self._lock = threading.Lock()
-
-    def get(self, sha256: str) -> bytes | None:
-        path = self.folder / f"{sha256}.jpg"
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        return data if hashlib.sha256(data).hexdigest() == sha256 else None  # a damaged file is fetched again
-
-    def put(self, sha256: str, data: bytes) -> None:
-        with self._lock:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / f".{sha256}.{secrets.token_hex(4)}.tmp"
-            temporary.write_bytes(data)
-            os.replace(temporary, self.folder / f"{sha256}.jpg")
-            files = sorted(self.folder.glob("*.jpg"), key=lambda p: p.stat().st_mtime)
-            total = sum(p.stat().st_size for p in files)
-            while files and total > self.max_bytes:
-                oldest = files.pop(0)
-                total -= oldest.stat().st_size
-                oldest.unlink(missing_ok=True)
-
-
 class KeyframeFetcher(Closing):
     """One MQTT client for the page's requests; :meth:`fetch` waits for the box's answer."""
 
@@ -92,7 +57,8 @@ class KeyframeFetcher(Closing):
         self.prefix = broker.topic_prefix
         self.requester = client_id
         self.timeout = web.keyframe_timeout_s
-        self.cache = KeyframeCache(web.cache_dir, web.cache_max_mb)
+        # the box's own store serves as the cache: <sha256>.jpg files, bounded, checked against their name when read
+        self.cache = KeyframeStore(web.cache_dir, CACHE_MAX_FILES, int(web.cache_max_mb * 1024 * 1024))
         self._pending: dict[bytes, _Pending] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
@@ -148,7 +114,7 @@ class KeyframeFetcher(Closing):
             raise Unavailable("error", f"{site}/{device} answered {error}")
         if hashlib.sha256(data).hexdigest() != sha256:
             raise Unavailable("mismatch", f"{site}/{device} sent a JPEG whose sha256 is not the evidence's")
-        self.cache.put(sha256, data)
+        self.cache.put(data)
         return data
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:

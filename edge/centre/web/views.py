@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from edge.centre.store import low_fields
 from edge.evidence.forms import box_points, ocr_lines, segments
 from edge.fusion.documents import FIELDS
 from edge.fusion.text import similarity
@@ -23,8 +24,7 @@ def when(epoch: float | None) -> str:
 def summary(row: Mapping[str, Any]) -> dict[str, Any]:
     """One line of the results list (also the API's list item)."""
     result = row["result"]
-    confidence = result.get("confidence") or {}
-    low = sorted(f for f in FIELDS if result.get(f) not in (None, "", {}) and confidence.get(f, 0) < LOW_CONFIDENCE)
+    low = low_fields(result, LOW_CONFIDENCE)
     return {"evidence_id": result["evidence_id"], "received": row["received"], "received_at": when(row["received"]),
             "site": row["site"], "device": row["device"], "stream": row["stream"], "engine": result.get("engine"),
             "brand": result.get("brand"), "product_name": result.get("product_name"), "category": result.get("category"),
