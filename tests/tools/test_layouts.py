@@ -70,3 +70,16 @@ def test_each_family_prints_brand_and_name_legibly(reader, family, language):
         brand_ok = brand <= set(tokens(read)) or "".join(tokens(product.brand)) in squashed
         hits += brand_ok and len(name & set(tokens(read))) >= 0.7 * len(name)
     assert hits >= 2, (family, language, read)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("size", [(130, 150), (160, 210), (200, 260), (280, 360)])
+def test_a_logo_is_never_struck_through_by_the_accent_band(language, size):
+    """The top accent band runs above the logo, not through it, at every face size the benchmark draws."""
+    font = find_font() if language == "en" else find_font("Noto Sans CJK SC:style=Bold", CJK_FONT)
+    product = make_product(np.random.default_rng(4), language, size, "logo", np.random.default_rng(9))
+    drawn = render_package(product, font, margin=0).image[..., :3].astype(int)
+    bare = render_package(dataclasses.replace(product, printed_brand=" "), font, margin=0).image[..., :3].astype(int)
+    ink_rows = np.flatnonzero(np.abs(drawn - bare).max(axis=(1, 2)) > 40)
+    assert ink_rows.size, "the logo drew nothing"
+    assert ink_rows.min() > layouts.TOP_BAND_BOTTOM + 2, (size, ink_rows.min())

@@ -25,6 +25,8 @@ TUNED = ("classic", "name-first", "stacked")
 HELD_OUT = ("logo", "claim-first", "bilingual", "brand-in-name")
 FAMILIES = TUNED + HELD_OUT
 
+TOP_BAND_BOTTOM = 19  # render_package's top accent band spans y 16-19 of every face
+
 # Font families per script (fonts-dejavu-core, fonts-noto-cjk); a clip draws one for its pack.
 LATIN_FONTS = {
     "dejavu-sans": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -126,9 +128,15 @@ def stacked(face: Face, text: PackText) -> None:
 
 
 def logo(face: Face, text: PackText) -> None:
-    """The brand as a small letter-spaced logo in the top-left corner; the name big in the middle."""
+    """The brand as a small letter-spaced logo in the top-left corner; the name big in the middle.
+
+    The logo sits clear of the top accent band: at ``h * 0.10`` a band drawn through the letters
+    struck the logo out on smaller faces, which no printed pack does.
+    """
     w, h = face.width, face.height
-    face.text((w * 0.08, h * 0.10), text.brand, face.k(22), 0.55, anchor="lm", letter_spaced=True)
+    size = fit_font(face.font, " ".join(text.brand), int(w * 0.55), face.k(22)).size
+    y = max(h * 0.10, TOP_BAND_BOTTOM + face.k(6) + size * 0.6)
+    face.text((w * 0.08, y), text.brand, face.k(22), 0.55, anchor="lm", letter_spaced=True)
     _name_block(face, text.name_lines, h * 0.40, face.k(40))
     if text.tagline:
         face.text((w / 2, h * 0.74), text.tagline, face.k(15), 0.8)

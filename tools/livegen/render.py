@@ -91,7 +91,7 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     d = ImageDraw.Draw(face)
     d.rounded_rectangle((1, 1, fw - 2, fh - 2), radius=12, outline=(*st.ink, 120), width=2)
     # accent bands top and bottom
-    d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))
+    d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))  # layouts.TOP_BAND_BOTTOM: 19
     d.rectangle((14, fh - 20, fw - 15, fh - 17), fill=(*st.accent, 255))
 
     if spec.photo:  # a photographed pack: the picture is the face
