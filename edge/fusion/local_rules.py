@@ -157,11 +157,10 @@ class LocalRules(Closing):
         brands = _brand_candidates(lines, speech, vl)
         brand = decide(brands)
         taken = brand.value if brand and "ocr" in brand.support else None
-        name = decide(_name_candidates(lines, speech, vl, brand.value if brand else None, taken))
+        name = decide(_without_brand(_name_candidates(lines, speech, vl, brand.value if brand else None, taken), brand))
         if name is None and taken and types_in(taken, min_cjk=2):  # the only line naming the product went to the brand
-            name = decide(_name_candidates(lines, speech, vl, None, None))
             brand = decide(c for c in brands if similarity(c.value, taken) < SAME_VALUE) or brand
-        name = _without_brand(name, brand)
+            name = decide(_without_brand(_name_candidates(lines, speech, vl, None, None), brand))
         product_type = decide(_type_candidates(lines, speech, vl, name))
         category = _department(product_type, vl)
         price = decide(_price_candidates(lines, speech))
@@ -228,7 +227,7 @@ def _is_translation(line: Line, lines: Sequence[Line]) -> bool:
     if not types_in(line.text):
         return False
     for above in lines:
-        if above is line or has_cjk(above.text) == has_cjk(line.text) or line.print_height >= above.print_height:
+        if above is line or has_cjk(above.text) == has_cjk(line.text) or line.em_height >= above.em_height:
             continue
         gap = line.top - above.bottom
         overlap = min(above.right, line.right) - max(above.left, line.left)
@@ -249,7 +248,7 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
             continue
         one_word = line.words <= BRAND_CJK_WORD if has_cjk(line.text) else line.words == 1
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if one_word else MULTI_WORD_BRAND)
-        if in_stacked_text(line, eligible):
+        if in_stacked_text(line, [other for other in eligible if not _is_claim(other.text)]):  # a claim stands apart
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
@@ -273,7 +272,7 @@ def _name_candidates(
     lines: Sequence[Line], speech: str, vl: VlReading | None, brand: str | None, taken: str | None
 ) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
-    unclaimed = [line for line in eligible if not (taken and similarity(line.text, taken) >= SAME_VALUE)]
+    unclaimed = [line for line in eligible if not _is_brand_line(line, taken)]
     tails = [line for line in lines if line.in_product is not False and TAIL.match(line.text)]  # "Vitamin" / "C"
     blocks = text_blocks(unclaimed + tails)
     naming = [line for line in unclaimed + blocks if line.words >= NAME_MIN_WORDS or has_cjk(line.text)]
@@ -299,6 +298,15 @@ def _name_candidates(
         if spoken:
             out.append(Candidate(spoken, "asr", ASR_NAME_AFTER_BRAND))
     return out
+
+
+def _is_brand_line(line: Line, brand: str | None) -> bool:
+    """Does ``line`` print the brand and nothing more? A line that goes on after it ("Nordic Leaf Nude" under
+    NORDIC LEAF) starts the name, which repeats the brand."""
+    if not brand or similarity(line.text, brand) < SAME_VALUE:
+        return False
+    have, lead = tokens(line.text), tokens(brand)
+    return not (len(have) > len(lead) and similarity(" ".join(have[: len(lead)]), " ".join(lead)) >= SAME_VALUE)
 
 
 def _type_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None, name: Decision | None) -> list[Candidate]:
@@ -347,16 +355,19 @@ def _spec_candidates(lines: Sequence[Line], speech: str) -> list[Candidate]:
     return out
 
 
-def _without_brand(name: Decision | None, brand: Decision | None) -> Decision | None:
-    """The name without the brand it starts with ("Aquavera Hydrating Serum" under the brand AQUAVERA is the
-    Hydrating Serum): a pack may repeat its brand inside the name, the brand is still its own field."""
-    if name is None or brand is None:
-        return name
-    have, lead = tokens(name.value), tokens(brand.value)
-    if not lead or len(have) <= len(lead) or have[: len(lead)] != lead:
-        return name
-    rest = after_tokens(name.value, len(lead))
-    return Decision(rest, name.confidence, name.support) if rest else name
+def _without_brand(candidates: list[Candidate], brand: Decision | None) -> list[Candidate]:
+    """Each name without the brand it starts with ("Aquavera Hydrating Serum" under the brand AQUAVERA is the
+    Hydrating Serum): a pack may repeat its brand inside the name, the brand is still its own field. Done before
+    the name is decided, so that speech saying the name agrees with the name as the pack prints it."""
+    if brand is None:
+        return candidates
+    lead = tokens(brand.value)
+    out = []
+    for cand in candidates:
+        have = tokens(cand.value)
+        rest = after_tokens(cand.value, len(lead)) if lead and len(have) > len(lead) and have[: len(lead)] == lead else ""
+        out.append(Candidate(rest, cand.modality, cand.confidence) if rest else cand)
+    return out
 
 
 def _strip_spec(text: str) -> str:

@@ -20,6 +20,7 @@ LINE_GAP = (-0.4, 0.8)  # gap to the next line of a block, in print heights: an 
 COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
 MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
 SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
+CJK_EM = 1.3  # a CJK line's box is this much taller than a Latin line's type (no descenders) at one point size
 DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
 SPACED_PIECES = 3  # a line of at least this many pieces ...
 SPACED_MEAN_LETTERS = 2.0  # ... of at most this many letters on average is letter-spaced text read unevenly
@@ -73,6 +74,11 @@ class Line:
     def type_height(self) -> float:
         """The print height without descenders (a box holding g, j, p, q or y runs taller than its type)."""
         return self.print_height / (DESCENDER if _DESCENDERS.search(self.text) and not has_cjk(self.text) else 1.0)
+
+    @property
+    def em_height(self) -> float:
+        """The type height as a size comparable across scripts (a CJK box spans the em, Latin type only its ascenders)."""
+        return self.type_height / (CJK_EM if has_cjk(self.text) else 1.0)
 
     def same_size(self, other: Line, bounds: tuple[float, float]) -> bool:
         """Do the two print sizes differ by no more than ``bounds`` (as box heights, or as type heights)?"""

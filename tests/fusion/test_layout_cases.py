@@ -99,6 +99,33 @@ def test_brand_and_name_of_placed_layouts(make_evidence, case):
     assert (result["brand"], result["product_name"]) == (brand, name)
 
 
+# As OCR boxes them in 406-720 px frames (boxes of real clips' shapes), with what the ASR made of the host's words
+PLACED_SPOKEN = {
+    # a claim right over the brand in the same capitals is no part of a block with it; the host says the name in full
+    # (and misses the brand: "the scene of" for "the Zenith")
+    "claim-over-brand": ([("2X STRONGER", 22, 333, 121, 291), ("ZENITH", 20, 367, 165, 247), ("Ocean Breeze", 22, 413, 124, 289),
+                          ("Toothpaste", 26, 437, 140, 275), ("500 ml", 22, 496, 169, 245)],
+                         "Hi everyone, today I'm showing you the scene of ocean breeze toothpaste 500 ml only 29 ml.",
+                         "ZENITH", "Ocean Breeze Toothpaste"),
+    # a CJK box spans the em, Latin type its ascenders: the Chinese line is the smaller print, a translation
+    "bilingual-cjk-box": ([("ELARA", 36, 312, 127, 266), ("Dark Roast", 24, 375, 128, 265), ("Green Tea", 24, 401, 134, 258),
+                           ("黄油绿茶", 25, 431, 161, 232), ("100 g", 26, 493, 166, 226)], "", "ELARA", "Dark Roast Green Tea"),
+    # the name starts with the brand; speech saying the name ("New Dross" for Nude Rose) agrees with the name without it
+    "brand-in-name-spoken": ([("NORDIC LEAF", 25, 326, 109, 275), ("Nordic Leaf Nude", 22, 387, 111, 275),
+                              ("Rose Foundation", 21, 408, 115, 271), ("30 ml", 21, 493, 163, 227)],
+                             "Hi everyone! Today I'm showing you the Nordic Leaf New Dross foundation, 30 ml, only 145 u1.",
+                             "NORDIC LEAF", "Nude Rose Foundation"),
+}
+
+
+@pytest.mark.parametrize("case", PLACED_SPOKEN)
+def test_brand_and_name_of_placed_layouts_with_speech(make_evidence, case):
+    rows, speech, brand, name = PLACED_SPOKEN[case]
+    with create_fusion(Config().fusion) as fuse:
+        result = fuse(make_evidence(boxed(rows), speech=speech))
+    assert (result["brand"], result["product_name"]) == (brand, name)
+
+
 @pytest.mark.parametrize("speech", ["Wow, this hydrating serum is amazing!", "Aquavera Hyaluronic Hydrating Serum, thirty milliliters"])
 def test_a_name_the_host_says_in_part_stays_whole(make_evidence, make_line, speech):
     rows, brand, name = CASES["issue"]
