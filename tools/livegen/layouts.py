@@ -25,8 +25,6 @@ TUNED = ("classic", "name-first", "stacked")
 HELD_OUT = ("logo", "claim-first", "bilingual", "brand-in-name")
 FAMILIES = TUNED + HELD_OUT
 
-TOP_BAND_BOTTOM = 19  # render_package's top accent band spans y 16-19 of every face
-
 # Font families per script (fonts-dejavu-core, fonts-noto-cjk); a clip draws one for its pack.
 LATIN_FONTS = {
     "dejavu-sans": "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -79,17 +77,23 @@ class Face:
     accent: tuple[int, int, int]
     font: Path  # the pack's font family
     small_font: Path  # the second font (the other script, or the same)
+    top_band: int = 19  # the last row of the top accent band (render.accent_bands) ...
+    bottom_band: int = 0  # ... and the first row of the bottom one (0: the face's height less 20)
 
     def k(self, v: float) -> int:
         return int(round(v * self.width / 280))  # sizes are the demo's at its 280 px face width
 
     def text(self, xy: tuple[float, float], text: str, size: int, width_share: float, anchor: str = "mm", font: Path | None = None,
              letter_spaced: bool = False) -> ImageFont.FreeTypeFont:
-        """Draw ``text`` at ``xy`` in the largest font up to ``size`` that fits ``width_share`` of the face."""
+        """Draw ``text`` at ``xy`` in the largest font up to ``size`` that fits ``width_share`` of the face, moved up or
+        down as far as it takes to keep its ink clear of the accent bands (a squat face has less room)."""
         path = font or self.font
         shown = " ".join(text) if letter_spaced else text  # a logo's spaced letters
         chosen = fit_font(path, shown, int(self.width * width_share), size)
-        self.draw.text(xy, shown, font=chosen, fill=(*self.ink, 255), anchor=anchor)
+        _, top, _, bottom = chosen.getbbox(shown, anchor=anchor)
+        margin = max(2, self.k(3))
+        y = min(max(xy[1], self.top_band + margin - top), (self.bottom_band or self.height - 20) - margin - bottom)
+        self.draw.text((xy[0], y), shown, font=chosen, fill=(*self.ink, 255), anchor=anchor)
         return chosen
 
     def rule(self, y: float, share: float = 0.4, width: int = 3) -> None:
@@ -128,15 +132,9 @@ def stacked(face: Face, text: PackText) -> None:
 
 
 def logo(face: Face, text: PackText) -> None:
-    """The brand as a small letter-spaced logo in the top-left corner; the name big in the middle.
-
-    The logo sits clear of the top accent band: at ``h * 0.10`` a band drawn through the letters
-    struck the logo out on smaller faces, which no printed pack does.
-    """
+    """The brand as a small letter-spaced logo in the top-left corner; the name big in the middle."""
     w, h = face.width, face.height
-    size = fit_font(face.font, " ".join(text.brand), int(w * 0.55), face.k(22)).size
-    y = max(h * 0.10, TOP_BAND_BOTTOM + face.k(6) + size * 0.6)
-    face.text((w * 0.08, y), text.brand, face.k(22), 0.55, anchor="lm", letter_spaced=True)
+    face.text((w * 0.08, h * 0.10), text.brand, face.k(22), 0.55, anchor="lm", letter_spaced=True)
     _name_block(face, text.name_lines, h * 0.40, face.k(40))
     if text.tagline:
         face.text((w / 2, h * 0.74), text.tagline, face.k(15), 0.8)

@@ -74,6 +74,19 @@ class PackageAsset:
     face: tuple[int, int, int, int]  # x0, y0, x1, y1 of the package face inside ``image``
 
 
+def accent_bands(height: int, layout: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The rows (first, last) of a face's top and bottom accent bands.
+
+    ``classic`` keeps the demo's fixed rows, so that its benchmark stays byte for byte as it was; the other
+    families place them in proportion to the face, as their text is placed: fixed rows struck through the
+    top and bottom lines of a small face (a brand, a logo, the spec), which no printed pack does.
+    """
+    if layout == "classic":
+        return (16, 19), (height - 20, height - 17)
+    top, bottom = round(height * 16 / 360), height - round(height * 20 / 360)
+    return (top, top + 3), (bottom, bottom + 3)
+
+
 def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> PackageAsset:
     """Draw the front of a box (brand, product name, tagline, net content) with Pillow.
 
@@ -90,9 +103,9 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
     face.paste(body, (0, 0), mask)
     d = ImageDraw.Draw(face)
     d.rounded_rectangle((1, 1, fw - 2, fh - 2), radius=12, outline=(*st.ink, 120), width=2)
-    # accent bands top and bottom
-    d.rectangle((14, 16, fw - 15, 19), fill=(*st.accent, 255))  # layouts.TOP_BAND_BOTTOM: 19
-    d.rectangle((14, fh - 20, fw - 15, fh - 17), fill=(*st.accent, 255))
+    bands = accent_bands(fh, spec.layout)
+    for y0, y1 in bands:
+        d.rectangle((14, y0, fw - 15, y1), fill=(*st.accent, 255))
 
     if spec.photo:  # a photographed pack: the picture is the face
         picture = Image.open(spec.photo).convert("RGB").resize((fw, fh), Image.LANCZOS).convert("RGBA")
@@ -104,7 +117,8 @@ def render_package(spec: ProductSpec, font_path: Path, margin: int = 24) -> Pack
 
         text = PackText(spec.printed_brand or spec.brand, spec.name_lines, spec.spec_text, spec.tagline, spec.claim, spec.other_name)
         main = Path(spec.font) if spec.font else font_path
-        DRAW[spec.layout](Face(d, fw, fh, st.ink, st.accent, main, Path(spec.other_font) if spec.other_font else main), text)
+        other = Path(spec.other_font) if spec.other_font else main
+        DRAW[spec.layout](Face(d, fw, fh, st.ink, st.accent, main, other, bands[0][1], bands[1][0]), text)
         return _finish(face, mask, fw, fh, margin)
 
     k = lambda v: int(round(v * fw / 280))  # noqa: E731  # sizes are the demo's at its 280 px face width
