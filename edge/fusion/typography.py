@@ -20,6 +20,7 @@ LINE_GAP = (-0.4, 0.8)  # gap to the next line of a block, in print heights: an 
 COLUMN_OVERLAP = 0.5  # lines of one block overlap horizontally by over half the narrower one
 MAX_BLOCK_LINES = 4  # a name is printed over at most four lines
 SAME_PRINT = (0.85, 1.18)  # lines of one stacked name share one type size (tighter than a block's PRINT_SIZE_RATIO)
+BLOCK_SIZE_STEP = 1.08  # a line this much further off its neighbour's size than the neighbour is off the next is not of their block
 CJK_EM = 1.3  # a CJK line's box is this much taller than a Latin line's type (no descenders) at one point size
 DESCENDER = 1.25  # a Latin line with descenders (g, j, p, q, y) has a box this much taller than its type size
 SPACED_PIECES = 3  # a line of at least this many pieces ...
@@ -163,14 +164,24 @@ def _mean_confidence(block: Sequence[Line]) -> float:
 
 
 def in_stacked_text(line: Line, lines: Sequence[Line]) -> bool:
-    """Is ``line`` one of several lines of the same type printed as one block (a stacked name)?"""
+    """Is ``line`` one of several lines of the same type printed as one block (a stacked name)? A line a size step
+    off the block it sits on is a label over it (a brand over a two-line name), not one of its lines."""
     for other in lines:
         if other is line:
             continue
         upper, lower = (other, line) if other.top < line.top else (line, other)
-        if line.same_size(other, SAME_PRINT) and upper.continues_into(lower):
+        if not (line.same_size(other, SAME_PRINT) and upper.continues_into(lower)):
+            continue
+        below = [b for b in lines if b is not upper and b is not lower and lower.continues_into(b)]
+        if not any(_size_step(upper, lower) > _size_step(lower, b) * BLOCK_SIZE_STEP for b in below):
             return True
     return False
+
+
+def _size_step(a: Line, b: Line) -> float:
+    """How far apart two print sizes are, as a ratio of at least 1."""
+    ratio = max(a.print_height, _NO_HEIGHT) / max(b.print_height, _NO_HEIGHT)
+    return max(ratio, 1 / ratio)
 
 
 def unspaced(text: str, spoken: Collection[str] = ()) -> str:

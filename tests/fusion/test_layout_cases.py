@@ -107,6 +107,12 @@ PLACED_SPOKEN = {
                           ("Toothpaste", 26, 437, 140, 275), ("500 ml", 22, 496, 169, 245)],
                          "Hi everyone, today I'm showing you the scene of ocean breeze toothpaste 500 ml only 29 ml.",
                          "ZENITH", "Ocean Breeze Toothpaste"),
+    # a brand a size smaller right over a name wrapped in two lines of one size: a label over the block, not its first line
+    "brand-over-two-line-name-zh": ([("72小时保湿", 35, 308, 122, 268), ("青禾", 23, 345, 179, 213), ("薄荷控", 27, 385, 165, 227),
+                                     ("油发膜", 28, 407, 165, 227), ("500ml", 19, 472, 171, 222)], "", "青禾", "薄荷控油发膜"),
+    # a claim over a brand that sits close over the name: the claim's words outweigh the brand's closeness to the name
+    "claim-over-brand-zh": ([("升级款", 37, 331, 140, 231), ("森屿", 23, 370, 169, 205), ("无谷猫粮", 27, 410, 148, 226),
+                             ("5kg", 24, 493, 170, 206)], "", "森屿", "无谷猫粮"),
     # a CJK box spans the em, Latin type its ascenders: the Chinese line is the smaller print, a translation
     "bilingual-cjk-box": ([("ELARA", 36, 312, 127, 266), ("Dark Roast", 24, 375, 128, 265), ("Green Tea", 24, 401, 134, 258),
                            ("黄油绿茶", 25, 431, 161, 232), ("100 g", 26, 493, 166, 226)], "", "ELARA", "Dark Roast Green Tea"),
