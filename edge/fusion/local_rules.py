@@ -105,6 +105,12 @@ _CLAIM_WORDS = re.compile(
     r"全新|新款|配方|天然|有机|加倍|升级|人气|小时|强效|专业|官方|正品|第一|国家级|最",
     re.IGNORECASE,
 )
+# A claim whose words OCR ran together ("ALLNATURAL", "NEWFORMULA", "24HHYDRATION"): one token made of nothing else
+_CLAIM_RUN = re.compile(
+    r"^(?:all|new|formula|natural|organic|best|seller|extra|strong|stronger|advanced|improved|premium|original|"
+    r"clinically|proven|vegan|ultimate|intensive|hydration|\d+h|\d+x)+$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ def _is_translation(line: Line, lines: Sequence[Line]) -> bool:
 
 
 def _is_claim(text: str) -> bool:
-    return _CLAIM_WORDS.search(text) is not None
+    return _CLAIM_WORDS.search(text) is not None or _CLAIM_RUN.match(text.strip()) is not None
 
 
 def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) -> list[Candidate]:

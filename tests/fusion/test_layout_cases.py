@@ -113,6 +113,11 @@ PLACED_SPOKEN = {
     # a claim over a brand that sits close over the name: the claim's words outweigh the brand's closeness to the name
     "claim-over-brand-zh": ([("升级款", 37, 331, 140, 231), ("森屿", 23, 370, 169, 205), ("无谷猫粮", 27, 410, 148, 226),
                              ("5kg", 24, 493, 170, 206)], "", "森屿", "无谷猫粮"),
+    # a claim whose words OCR ran together is still a claim
+    "claim-run-together": ([("ALLNATURAL", 21, 330, 117, 266), ("KIYOMI", 17, 364, 159, 226), ("Pure Bloom", 24, 405, 130, 255),
+                            ("Face Cream", 20, 429, 131, 255), ("50 ml", 19, 490, 165, 222)],
+                           "Hi everyone! Today I'm showing you the key only to your bloom face cream, 50 ml only 186 urine.",
+                           "KIYOMI", "Pure Bloom Face Cream"),
     # a CJK box spans the em, Latin type its ascenders: the Chinese line is the smaller print, a translation
     "bilingual-cjk-box": ([("ELARA", 36, 312, 127, 266), ("Dark Roast", 24, 375, 128, 265), ("Green Tea", 24, 401, 134, 258),
                            ("黄油绿茶", 25, 431, 161, 232), ("100 g", 26, 493, 166, 226)], "", "ELARA", "Dark Roast Green Tea"),
