@@ -248,6 +248,9 @@ def _is_claim(text: str) -> bool:
 
 def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
+    # the name as printed over lines, where the host says it: its lines are said as the name, not as a brand
+    spoken_names = [block for block in text_blocks(eligible)
+                    if speech and types_in(block.text) and coverage(block.text, speech) >= NAME_SPOKEN]
     out = []
     for line in eligible:
         if not _is_brand_like(line):
@@ -265,13 +268,18 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
         if _is_translation(line, eligible):
             conf *= TRANSLATION
         out.append(Candidate(line.text, "ocr", conf))
-        if speech and coverage(line.text, speech) >= BRAND_SPOKEN:
+        if speech and coverage(line.text, speech) >= BRAND_SPOKEN and not any(_inside(line, b) for b in spoken_names):
             out.append(Candidate(line.text, "asr", ASR_BRAND))
     if vl and vl.brand:
         out.append(_vl_candidate(vl.brand, vl))
     if not out and speech:
         out += _speech_brand(speech)
     return out
+
+
+def _inside(line: Line, block: Line) -> bool:
+    """Is ``line`` one of the lines that make up ``block``?"""
+    return line.text in block.text and block.top <= line.top and line.bottom <= block.bottom
 
 
 def _name_candidates(

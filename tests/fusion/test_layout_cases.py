@@ -113,6 +113,11 @@ PLACED_SPOKEN = {
     # a claim over a brand that sits close over the name: the claim's words outweigh the brand's closeness to the name
     "claim-over-brand-zh": ([("升级款", 37, 331, 140, 231), ("森屿", 23, 370, 169, 205), ("无谷猫粮", 27, 410, 148, 226),
                              ("5kg", 24, 493, 170, 206)], "", "森屿", "无谷猫粮"),
+    # the host says the name, whose first line looks like a brand on its own: said as the name, it is no brand
+    "name-said-not-brand": ([("ALL NATURAL", 23, 345, 129, 279), ("LUMINA", 19, 376, 171, 238), ("Grain Free", 24, 411, 149, 260),
+                             ("Cat Food", 20, 435, 158, 253), ("15kg", 18, 490, 175, 236)],
+                            "Hi everyone! Today I'm showing you the new Valupe in a Drain Free Cat food, 1.5kg only 110 uun.",
+                            "LUMINA", "Grain Free Cat Food"),
     # a claim whose words OCR ran together is still a claim
     "claim-run-together": ([("ALLNATURAL", 21, 330, 117, 266), ("KIYOMI", 17, 364, 159, 226), ("Pure Bloom", 24, 405, 130, 255),
                             ("Face Cream", 20, 429, 131, 255), ("50 ml", 19, 490, 165, 222)],
