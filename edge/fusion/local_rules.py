@@ -248,7 +248,7 @@ def _is_claim(text: str) -> bool:
 
 def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) -> list[Candidate]:
     eligible, tallest = _packaging(lines)
-    # the name as printed over lines, where the host says it: its lines are said as the name, not as a brand
+    # the name as printed over lines, where the host says it: its lines are lines of the name, not a brand
     spoken_names = [block for block in text_blocks(eligible)
                     if speech and types_in(block.text) and coverage(block.text, speech) >= NAME_SPOKEN]
     out = []
@@ -257,7 +257,8 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
             continue
         one_word = line.words <= BRAND_CJK_WORD if has_cjk(line.text) else line.words == 1
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if one_word else MULTI_WORD_BRAND)
-        if in_stacked_text(line, [other for other in eligible if not _is_claim(other.text)]):  # a claim stands apart
+        said_as_name = any(_inside(line, block) for block in spoken_names)
+        if said_as_name or in_stacked_text(line, [other for other in eligible if not _is_claim(other.text)]):  # a claim stands apart
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
@@ -268,7 +269,7 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
         if _is_translation(line, eligible):
             conf *= TRANSLATION
         out.append(Candidate(line.text, "ocr", conf))
-        if speech and coverage(line.text, speech) >= BRAND_SPOKEN and not any(_inside(line, b) for b in spoken_names):
+        if speech and coverage(line.text, speech) >= BRAND_SPOKEN and not said_as_name:
             out.append(Candidate(line.text, "asr", ASR_BRAND))
     if vl and vl.brand:
         out.append(_vl_candidate(vl.brand, vl))

@@ -118,6 +118,11 @@ PLACED_SPOKEN = {
                              ("Cat Food", 20, 435, 158, 253), ("15kg", 18, 490, 175, 236)],
                             "Hi everyone! Today I'm showing you the new Valupe in a Drain Free Cat food, 1.5kg only 110 uun.",
                             "LUMINA", "Grain Free Cat Food"),
+    # ... and so is a first line OCR boxed much taller than the second (26 px over 20): said with it, it is of the name
+    "name-said-boxed-apart": ([("ALLNATURAL", 23, 329, 116, 266), ("KIYOMI", 18, 364, 159, 227), ("Pure Bloom", 26, 403, 130, 255),
+                               ("Face Cream", 20, 429, 132, 255), ("50 ml", 21, 490, 165, 222)],
+                              "Hi everyone! Today I'm showing you the key only to your bloom face cream, 50 ml only 186 urine.",
+                              "KIYOMI", "Pure Bloom Face Cream"),
     # a claim whose words OCR ran together is still a claim
     "claim-run-together": ([("ALLNATURAL", 21, 330, 117, 266), ("KIYOMI", 17, 364, 159, 226), ("Pure Bloom", 24, 405, 130, 255),
                             ("Face Cream", 20, 429, 131, 255), ("50 ml", 19, 490, 165, 222)],
