@@ -97,12 +97,15 @@ _LIVE_UI = re.compile(
 _NAME_SPEC_UNITS = ("ml", "g", "kg", "mg", "oz", "l", "mah", "毫升", "克")
 _TRAILING_SPEC = re.compile(r"\s*\d+(?:\.\d+)?\s*(" + "|".join(_NAME_SPEC_UNITS) + r")\b\s*$", re.IGNORECASE)
 _CHATTY = re.compile(r"[!?！？]{1,}\s*$|^(wow|omg|lol|so |love|want|buy|how much|price|link)", re.IGNORECASE)
-# The words of packaging claims: novelty, strength, naturalness, superlatives, duration ("24H"), multiples ("2X").
+# The words of packaging claims: novelty, strength, naturalness, superlatives, duration ("24H"), multiples ("2X"),
+# and the benefits a pack's tagline promises in small type (long lasting, easy to clean, gentle, for all skin types).
 # Absolute terms that advertising law restricts (最, 第一, 国家级) are among them: they are claims wherever printed.
 _CLAIM_WORDS = re.compile(
     r"\b(new|formula|natural|organic|best|seller|extra|strong|stronger|advanced|improved|premium|original|certified|"
-    r"clinically|proven|tested|vegan|ultimate|intensive|upgraded?|hydration|\d+\s*h|\d+\s*x|\d+\s*hours?)\b|\d+\s*%|"
-    r"全新|新款|配方|天然|有机|加倍|升级|人气|小时|强效|专业|官方|正品|第一|国家级|最",
+    r"clinically|proven|tested|vegan|ultimate|intensive|upgraded?|hydration|\d+\s*h|\d+\s*x|\d+\s*hours?|"
+    r"long[- ]?lasting|easy to \w+|fast charging|all skin types?|complete nutrition|daily care|salon care|at home)\b|\d+\s*%|"
+    r"全新|新款|配方|天然|有机|加倍|升级|人气|小时|强效|专业|官方|正品|第一|国家级|最|"
+    r"持久|不脱妆|留香|温和|不刺激|易清洗|超长|续航|均衡|精选|沙龙级|家庭装",
     re.IGNORECASE,
 )
 # A claim whose words OCR ran together ("ALLNATURAL", "NEWFORMULA", "24HHYDRATION"): one token made of nothing else
@@ -164,8 +167,9 @@ class LocalRules(Closing):
         brand = decide(brands)
         taken = brand.value if brand and "ocr" in brand.support else None
         name = decide(_without_brand(_name_candidates(lines, speech, vl, brand.value if brand else None, taken), brand))
-        if name is None and taken and types_in(taken, min_cjk=2):  # the only line naming the product went to the brand
-            brand = decide(c for c in brands if similarity(c.value, taken) < SAME_VALUE) or brand
+        if (name is None or not types_in(name.value)) and taken and types_in(taken, min_cjk=2):
+            # the line that says what the product is went to the brand, and no other line says it: that line is the name
+            brand = decide(c for c in brands if similarity(c.value, taken) < SAME_VALUE and not _is_claim(c.value))
             name = decide(_without_brand(_name_candidates(lines, speech, vl, None, None), brand))
         product_type = decide(_type_candidates(lines, speech, vl, name))
         category = _department(product_type, vl)
@@ -251,14 +255,22 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
     # the name as printed over lines, where the host says it: its lines are lines of the name, not a brand
     spoken_names = [block for block in text_blocks(eligible)
                     if speech and types_in(block.text) and coverage(block.text, speech) >= NAME_SPOKEN]
-    out = []
+    unclaimed = [other for other in eligible if not _is_claim(other.text)]  # a claim stands apart from a block
+    named_blocks = [block for block in text_blocks(unclaimed) if types_in(block.text, min_cjk=2)]
+    out: list[Candidate] = []
+    claims: list[str] = []
     for line in eligible:
         if not _is_brand_like(line):
             continue
         one_word = line.words <= BRAND_CJK_WORD if has_cjk(line.text) else line.words == 1
         conf = line.confidence * _line_weight(line, tallest, speech) * (1.0 if one_word else MULTI_WORD_BRAND)
         said_as_name = any(_inside(line, block) for block in spoken_names)
-        if said_as_name or in_stacked_text(line, [other for other in eligible if not _is_claim(other.text)]):  # a claim stands apart
+        stacked = in_stacked_text(line, unclaimed)
+        if stacked and not has_cjk(line.text) and any(_inside(line, block) for block in named_blocks):
+            # a line of a name that says what the product is ("SoundCube Power" / "Bank") is not who makes it; CJK boxes
+            # differ too little in height between a brand and the name under it to tell a stack so surely
+            continue
+        if said_as_name or stacked:
             conf *= BRAND_IN_BLOCK
         if types_in(line.text, min_cjk=2):  # one character (茶 in 山茶) is too little to say what it is
             conf *= BRAND_NAMES_A_CATEGORY
@@ -266,11 +278,14 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
             conf *= BRAND_WITH_NUMBER
         if _is_claim(line.text):
             conf *= CLAIM
+            claims.append(line.text)
         if _is_translation(line, eligible):
             conf *= TRANSLATION
         out.append(Candidate(line.text, "ocr", conf))
         if speech and coverage(line.text, speech) >= BRAND_SPOKEN and not said_as_name:
             out.append(Candidate(line.text, "asr", ASR_BRAND))
+    if all(c.value in claims for c in out):
+        out = []  # claims alone name no brand: the brand went unread
     if vl and vl.brand:
         out.append(_vl_candidate(vl.brand, vl))
     if not out and speech:

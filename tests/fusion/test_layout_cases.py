@@ -123,6 +123,9 @@ PLACED_SPOKEN = {
                                ("Face Cream", 20, 429, 132, 255), ("50 ml", 21, 490, 165, 222)],
                               "Hi everyone! Today I'm showing you the key only to your bloom face cream, 50 ml only 186 urine.",
                               "KIYOMI", "Pure Bloom Face Cream"),
+    # a tagline promises a benefit; the logo, as small, says who makes it
+    "logo-and-tagline": ([("Orchid Bay", 13, 112, 232, 326), ("Crispy Pro", 31, 163, 230, 377), ("Frying Pan", 32, 191, 230, 377),
+                          ("EASY TO CLEAN", 15, 239, 265, 341), ("5 L", 21, 264, 341, 377)], "", "Orchid Bay", "Crispy Pro Frying Pan"),
     # a claim whose words OCR ran together is still a claim
     "claim-run-together": ([("ALLNATURAL", 21, 330, 117, 266), ("KIYOMI", 17, 364, 159, 226), ("Pure Bloom", 24, 405, 130, 255),
                             ("Face Cream", 20, 429, 131, 255), ("50 ml", 19, 490, 165, 222)],
@@ -137,6 +140,22 @@ PLACED_SPOKEN = {
                              "Hi everyone! Today I'm showing you the Nordic Leaf New Dross foundation, 30 ml, only 145 u1.",
                              "NORDIC LEAF", "Nude Rose Foundation"),
 }
+
+
+# A logo OCR did not read at all: the name stays whole, and neither a line of it nor the tagline is taken for the brand
+UNREAD_LOGO = {
+    "en": ([("SoundCube Power", 20, 375, 114, 255), ("Bank", 20, 394, 163, 206), ("FAST CHARGING", 16, 446, 147, 224),
+            ("10000 mAh", 19, 474, 179, 261)], "SoundCube Power Bank", {"Bank", "SoundCube Power", "FAST CHARGING"}),
+    "zh": ([("持妆睫毛膏", 36, 369, 154, 283), ("持久不脱妆", 18, 453, 193, 244)], "持妆睫毛膏", {"持妆睫毛膏", "持久不脱妆"}),
+}
+
+
+@pytest.mark.parametrize("language", UNREAD_LOGO)
+def test_an_unread_logo_leaves_the_name_whole(make_evidence, language):
+    rows, name, not_brands = UNREAD_LOGO[language]
+    with create_fusion(Config().fusion) as fuse:
+        result = fuse(make_evidence(boxed(rows)))
+    assert result["product_name"] == name and result["brand"] not in not_brands - {None}
 
 
 @pytest.mark.parametrize("case", PLACED_SPOKEN)
