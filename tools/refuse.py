@@ -6,6 +6,8 @@
 This runs the configured fusion (the local rules by default) over each evidence again, scores the
 results against the truth with the same similarity and thresholds, and prints Table 11's Strategy A
 column and the table by packaging layout family; decode, detection and OCR are not repeated.
+``--results FILE`` also writes the new results as ``results.jsonl`` rows of variant ``A@1`` (what
+``tools/claims_table.py`` reads), so that the claims table follows a fusion or scope change too.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from edge.fusion import create_fusion  # noqa: E402
 FIELDS = ("brand", "product_name", "category")
 
 
-def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path | None, embedder: str) -> str:
+def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path | None, embedder: str,
+           results: Path | None = None) -> str:
     base = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}) if config else {}
     rows = [json.loads(line) for line in (evaluation / "evidence.jsonl").read_text(encoding="utf-8").splitlines() if line]
     detectors = sorted({r["detector"] for r in rows}) if detector is None else [detector]
     if not rows or not set(detectors) <= {r["detector"] for r in rows}:
         raise SystemExit(f"refuse: {evaluation / 'evidence.jsonl'}: no evidence for detector(s) {detectors}")
     similarity = FieldSimilarity(create_embedder(embedder, None))
-    parts = []
+    parts, written = [], []
     with create_fusion(parse_config(base, source=str(config or "defaults")).fusion) as fuse:
         for name in detectors:
             tables = Tables(name, ["A@1"])
@@ -44,6 +47,7 @@ def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path |
             for row in (r for r in rows if r["detector"] == name):
                 truth = json.loads((dataset / row["truth"]).read_text(encoding="utf-8"))
                 result = fuse(row["evidence"])
+                written.append({"clip": row["clip"], "detector": name, "variant": "A@1", "result": result})
                 similarity.prepare([result.get(f) for f in FIELDS] + [truth[f] for f in FIELDS])
                 score = score_fields(result, truth, similarity)
                 scores.append(score)
@@ -58,6 +62,9 @@ def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path |
             for made in (tables.table_splits(), tables.table_layouts()):
                 if made is not None:
                     parts.append(md_table(*made) + "\n")
+    if results is not None:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in written), encoding="utf-8")
     return "\n".join(parts)
 
 
@@ -68,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", default=None, help="only this detector's evidence (default: each)")
     ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML whose fusion section to use (default: built-in)")
     ap.add_argument("--embedder", choices=EMBEDDERS, default="use", help="field-similarity model (default use, as evaluate.py)")
+    ap.add_argument("--results", type=Path, default=None, help="also write the re-fused results here (results.jsonl rows)")
     args = ap.parse_args(argv)
-    print(refuse(args.evaluation, args.dataset, args.detector, args.config, args.embedder))
+    print(refuse(args.evaluation, args.dataset, args.detector, args.config, args.embedder, args.results))
     return 0
 
 

@@ -31,11 +31,14 @@ SHIPPED: tuple[str, ...] = get_args(ShippedRuleSet)  # edge/claims/sets/NAME.yam
 
 
 def in_scope(department: str | None, departments: tuple[str, ...] | list[str], except_departments: tuple[str, ...] | list[str]) -> bool:
-    """``department`` (a taxonomy path; None: not known) lies under one of ``departments`` (none: every one)
-    and under none of ``except_departments``."""
-    if department and any(department.startswith(prefix) for prefix in except_departments):
+    """``department`` (a taxonomy path) lies under one of ``departments`` (none: every one) and under none of
+    ``except_departments``. An unknown department (None) is in every scope: a claim on a product nobody recognised
+    is kept for a person to judge, not dropped."""
+    if department is None:
+        return True
+    if any(department.startswith(prefix) for prefix in except_departments):
         return False
-    return not departments or bool(department) and any(department.startswith(prefix) for prefix in departments)
+    return not departments or any(department.startswith(prefix) for prefix in departments)
 
 
 class RulesError(ValueError):

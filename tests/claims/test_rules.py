@@ -95,7 +95,7 @@ def test_a_best_before_date_is_not_a_superlative(label):
 def test_the_recognised_department_decides_which_rules_apply():
     assert [f.rule for f in _flags("三天祛斑", "ocr", SKIN)] == ["cosmetics-medical-effect"]
     assert not _flags("三天祛斑", "ocr", TEA)  # a cosmetics rule, not a food one
-    assert not _flags("三天祛斑", "ocr", None)  # unknown department: class rules stay quiet
+    assert [f.rule for f in _flags("三天祛斑", "ocr", None)] == ["cosmetics-medical-effect"]  # unknown: nothing rules it out
     assert [f.rule for f in _flags("消炎止痛", "ocr", TEA)] == ["medical-claims"]
     assert not _flags("消炎止痛", "ocr", MEDICINE)  # a medicine may claim to treat
     assert [f.rule for f in _flags("消炎止痛", "ocr", None)] == ["medical-claims"]

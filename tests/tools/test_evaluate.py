@@ -114,7 +114,7 @@ def test_five_clip_evaluation_writes_the_tables(evaluation):
 
 
 @needs_media_tools
-def test_refuse_rescores_the_kept_evidence_as_the_evaluation_did(evaluation, small_bench):
+def test_refuse_rescores_the_kept_evidence_as_the_evaluation_did(evaluation, small_bench, tmp_path):
     """tools/refuse.py on evaluate.py's evidence.jsonl: the same fusion gives the same Strategy A figures."""
     from refuse import refuse
 
@@ -123,10 +123,17 @@ def test_refuse_rescores_the_kept_evidence_as_the_evaluation_did(evaluation, sma
     assert sorted((k["clip"], k["detector"]) for k in kept) == sorted(
         (f"clip_{i:04d}", d) for i in range(BENCH_CLIPS) for d in ("none", "oracle"))
     table11 = {r[0]: r[2] for r in csv.reader((evaluation / "table11_oracle.csv").open(encoding="utf-8"))}  # Strategy A column
-    again = refuse(evaluation, folder, "oracle", None, "use")
+    written = tmp_path / "refused" / "results.jsonl"
+    again = refuse(evaluation, folder, "oracle", None, "use", written)
     figures = again.split("|---|---|---|---|---|\n")[1].split("\n")[0].strip("| ").split(" | ")
     assert figures[0] == table11["Perfect Match Rate"] and figures[1] == table11["Brand Accuracy (≥ 0.7)"]
     assert "| classic | tuned |" in again  # by layout family (the small benchmark is all classic)
+    # the re-fused results, as the evaluation wrote its A@1 rows (what claims_table.py reads)
+    evaluated = {(r["clip"], r["detector"]): r["result"] for r in map(json.loads, (evaluation / "results.jsonl").open(encoding="utf-8"))
+                 if r["variant"] == "A@1" and r["detector"] == "oracle"}
+    refused = {(r["clip"], r["detector"]): r["result"] for r in map(json.loads, written.open(encoding="utf-8"))}
+    assert refused.keys() == evaluated.keys()
+    assert all(refused[k]["brand"] == evaluated[k]["brand"] and refused[k]["product_name"] == evaluated[k]["product_name"] for k in refused)
 
 
 @needs_media_tools
