@@ -254,11 +254,11 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
     eligible, tallest = _packaging(lines)
     # the name as printed over lines, where the host says it: its lines are lines of the name, not a brand
     spoken_names = [block for block in text_blocks(eligible)
-                    if speech and types_in(block.text) and coverage(block.text, speech) >= NAME_SPOKEN]
-    unclaimed = [other for other in eligible if not _is_claim(other.text)]  # a claim stands apart from a block
+                    if types_in(block.text) and coverage(block.text, speech) >= NAME_SPOKEN] if speech else []
+    claims = {line.text for line in eligible if _is_claim(line.text)}
+    unclaimed = [other for other in eligible if other.text not in claims]  # a claim stands apart from a block
     named_blocks = [block for block in text_blocks(unclaimed) if types_in(block.text, min_cjk=2)]
     out: list[Candidate] = []
-    claims: list[str] = []
     for line in eligible:
         if not _is_brand_like(line):
             continue
@@ -276,9 +276,8 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
             conf *= BRAND_NAMES_A_CATEGORY
         if re.search(r"\d", line.text):  # a spec is not brand-like anyway: a number here belongs to a claim
             conf *= BRAND_WITH_NUMBER
-        if _is_claim(line.text):
+        if line.text in claims:
             conf *= CLAIM
-            claims.append(line.text)
         if _is_translation(line, eligible):
             conf *= TRANSLATION
         out.append(Candidate(line.text, "ocr", conf))

@@ -77,8 +77,8 @@ class Face:
     accent: tuple[int, int, int]
     font: Path  # the pack's font family
     small_font: Path  # the second font (the other script, or the same)
-    top_band: int = 19  # the last row of the top accent band (render.accent_bands) ...
-    bottom_band: int = 0  # ... and the first row of the bottom one (0: the face's height less 20)
+    top_band: int  # the last row of the top accent band (render.accent_bands) ...
+    bottom_band: int  # ... and the first row of the bottom one
 
     def k(self, v: float) -> int:
         return int(round(v * self.width / 280))  # sizes are the demo's at its 280 px face width
@@ -92,7 +92,7 @@ class Face:
         chosen = fit_font(path, shown, int(self.width * width_share), size)
         _, top, _, bottom = chosen.getbbox(shown, anchor=anchor)
         margin = max(2, self.k(3))
-        y = min(max(xy[1], self.top_band + margin - top), (self.bottom_band or self.height - 20) - margin - bottom)
+        y = min(max(xy[1], self.top_band + margin - top), self.bottom_band - margin - bottom)
         self.draw.text((xy[0], y), shown, font=chosen, fill=(*self.ink, 255), anchor=anchor)
         return chosen
 
