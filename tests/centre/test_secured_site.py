@@ -76,6 +76,7 @@ def test_a_box_cannot_publish_under_another_devices_prefix_and_the_collector_nev
             assert wait_until(lambda: outbox.stats().depth == 0, 30)
         parked = outbox.parked()
         assert wait_until(lambda: len(_keys(store_url, "results")) == 1, 30), collector.log()
+        wait_until(lambda: _states(store_url) == [("cam-a", "offline")], 30)  # the box's clean-stop status comes last
         collector.stop()
     assert [(m.topic, reason) for m, reason in parked] == [
         ("liveguard/lab/cam-b/s1/evidence", f"broker localhost:{box['port']} refused it: PUBACK 0x87 not authorized")]
@@ -84,6 +85,11 @@ def test_a_box_cannot_publish_under_another_devices_prefix_and_the_collector_nev
         assert store.rejects() == []  # refused at the broker: nothing of it reached the collector
         assert [(d["device"], d["state"]) for d in store.devices()] == [("cam-a", "offline")]  # online, then its clean stop
         assert store.devices()[0]["status"] == json.loads(OFFLINE)
+
+
+def _states(url: str) -> list[tuple[str, str]]:
+    with open_store(StoreConfig(url=url)) as store:
+        return [(d["device"], d["state"]) for d in store.devices()]
 
 
 def _keys(url: str, table: str) -> list[str]:
