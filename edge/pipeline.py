@@ -69,10 +69,11 @@ class Pipeline(Closing):
             self.quality = quality
             self.scorer = FrameScorer(config.scoring, quality)
             self.reader = self._own(create_reader(config.ocr, threads))
-            self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads))
+            screening = screening_for(config.claims)  # read (and cached) now: a faulty rules file stops the start, not a window
+            vocabulary = screening.vocabulary() if screening else None
+            self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads, vocabulary))
             self.fuse = self._own(create_fusion(config.fusion))
             self.vl = self._own(create_vl_reader(config.fusion))  # None unless fusion.vl.enabled (direct mode)
-            screening_for(config.claims)  # read (and cached) now: a faulty rules file stops the start, not a window
         except BaseException:
             self.close()
             raise

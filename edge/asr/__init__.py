@@ -7,6 +7,7 @@ chunk results. Backends are imported only when chosen, so ``import edge.asr`` st
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -47,11 +48,13 @@ BACKENDS = {
 }
 
 
-def create_transcriber(config: AsrConfig, threads: int) -> Transcriber | None:
-    """Load the configured backend's models once; None for backend ``"none"``.
+def create_transcriber(config: AsrConfig, threads: int, vocabulary: Mapping[str, Sequence[str]] | None = None) -> Transcriber | None:
+    """Load the configured backend's models once; None for backend ``"none"``. ``vocabulary``: language -> words the
+    streams are expected to say (the claim rules' terms), for a backend that takes hotwords (Whisper).
 
     Raises ModelError naming the folder or file when a model is missing or malformed.
     """
     if config.backend == "none":
         return None
-    return load_backend(BACKENDS, config.backend, "ASR")(config, threads)
+    backend = load_backend(BACKENDS, config.backend, "ASR")
+    return backend(config, threads, vocabulary=vocabulary) if config.backend == "whisper" else backend(config, threads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from edge.types import ModelInfo, Transcript, TranscriptSegment
 
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
+HOTWORD_TOKENS = 120  # of the 223 a Whisper prompt may take: all the English claim terms, a part of the Chinese ones
 _PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
 
@@ -25,7 +27,8 @@ class WhisperTranscriber:
 
     name = "whisper"
 
-    def __init__(self, config: WhisperAsrConfig, threads: int, cache_root: Path | None = None) -> None:
+    def __init__(self, config: WhisperAsrConfig, threads: int, cache_root: Path | None = None,
+                 vocabulary: Mapping[str, Sequence[str]] | None = None) -> None:
         if config.model_dir is None:
             cached = bundled_whisper_model(cache_root)
             self.model_dir, sha256, label = cached.path, cached.sha256, "whisper-base"
@@ -50,6 +53,10 @@ class WhisperTranscriber:
             "without_timestamps": False,
             "initial_prompt": config.prompt,
         }
+        self._languages = config.languages
+        tokenizer = self._model.hf_tokenizer
+        count = lambda text: len(tokenizer.encode(" " + text).ids)  # noqa: E731
+        self._hotwords = {lang: hotwords(terms, count) for lang, terms in (vocabulary or {}).items()} if config.claim_hotwords else {}
 
     def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Transcript:
         """Recognise one chunk; segment times are seconds from the window start (``offset`` added)."""
@@ -58,14 +65,39 @@ class WhisperTranscriber:
             return Transcript(backend=self.name)
         duration = audio.shape[0] / SAMPLE_RATE
         try:
-            found, info = self._model.transcribe(audio, **self._options)
+            options = self._decoding(audio)
+            found, info = self._model.transcribe(audio, **options)
             segments = [_segment(s.start, s.end, s.text, duration, offset) for s in found]
         except (RuntimeError, ValueError) as exc:
             raise ModelError(str(self.model_dir), f"Whisper transcription failed: {exc}") from exc
         return make_transcript(segments, info.language, self.name)
 
+    def _decoding(self, audio: np.ndarray) -> dict:
+        """The options for this chunk: its language (given, or detected among ``languages``) and that language's hotwords."""
+        options = dict(self._options)
+        language = options["language"]
+        if language is None and (self._languages or self._hotwords):
+            _, _, probabilities = self._model.detect_language(audio=audio, vad_filter=True)
+            ranked = dict(probabilities)
+            allowed = self._languages or tuple(ranked)
+            language = options["language"] = max(allowed, key=lambda code: ranked.get(code, 0.0))
+        if self._hotwords.get(language):
+            options["hotwords"] = self._hotwords[language]
+        return options
+
     def close(self) -> None:
         self._model = None  # CTranslate2 frees the weights with the last reference
+
+
+def hotwords(terms: Sequence[str], count: Callable[[str], int]) -> str:
+    """Whisper's hotwords text: the terms in order, as many as fit ``HOTWORD_TOKENS`` by ``count`` (Whisper reads
+    them as earlier speech, in the half of its context a prompt may take)."""
+    kept: list[str] = []
+    for term in terms:
+        if count(", ".join([*kept, term])) > HOTWORD_TOKENS:
+            break
+        kept.append(term)
+    return ", ".join(kept)
 
 
 def check_model_dir(folder: Path) -> None:

@@ -48,6 +48,15 @@ class Screening:
         names = [s.name for s in self.rule_sets if s.name in used or s in window] + ([RULE_SET] if self.watchlist else [])
         return {"rule_sets": names, "flags": [flag.document() for flag in sorted(flags, key=_order)]}
 
+    def vocabulary(self) -> dict[str, tuple[str, ...]]:
+        """Language -> the claim terms its sets write (price rules' markers such as "was" left out): what an ASR is
+        told to expect, so that a spoken claim comes out spelt as a rule matches it."""
+        out: dict[str, list[str]] = {}
+        for rule_set in self.rule_sets:
+            terms = out.setdefault(rule_set.language, [])
+            terms += [t for rule in rule_set.rules if rule.family != "price" for t in rule.terms if t not in terms]
+        return {language: tuple(terms) for language, terms in out.items()}
+
     def _sets(self, language: str) -> list[RuleSet]:
         """The sets written in ``language``, or every set when none is (a site may list one jurisdiction only)."""
         return [s for s in self.rule_sets if s.language == language] or list(self.rule_sets)

@@ -125,3 +125,47 @@ def test_a_prompt_reaches_whisper_and_names_the_currency(tmp_path):
     prices = find_prices(prompted.text)
     assert prices and all(p.startswith("¥") for p in prices), prompted.text
     assert WhisperAsrConfig().prompt is None  # the default is unchanged until the benchmarks are remeasured with one
+
+
+def _espeak(tmp_path, text: str, wpm: int) -> np.ndarray:
+    from asr_media import read_wav, resample
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path / "speech.wav"
+    subprocess.run([espeak, "-v", "en-us", "-s", str(wpm), "-w", str(wav), text], check=True)
+    return resample(*read_wav(wav))
+
+
+def test_claim_hotwords_spell_a_spoken_claim_as_the_rules_write_it(tmp_path):
+    """asr.claim_hotwords: espeak's quick "It cures acne!" comes out as "It's your Macnick" without the rule terms and
+    with "cure" in it with them, so the medical rule fires (issue 15: spoken claims)."""
+    from edge.claims import Reading, screen, screening_for
+    from edge.config.models import ClaimsConfig
+
+    screening = screening_for(ClaimsConfig())
+    speech = _espeak(tmp_path, "It cures acne! Today I'm showing you the hand cream, 120 grams, only 76 yuan.", 180)
+    heard = {}
+    for hot in (False, True):
+        transcriber = create_transcriber(WhisperAsrConfig(claim_hotwords=hot), threads=2, vocabulary=screening.vocabulary())
+        heard[hot] = transcriber.transcribe(speech).text
+    flags = {hot: {f.family for f in screen(screening.rule_sets, [Reading(text, "asr")], language="en", every_department=True)}
+             for hot, text in heard.items()}
+    assert "medical" in flags[True], heard[True]
+    assert "medical" not in flags[False], heard[False]  # the case is one hotwords decide
+
+
+def test_detection_keeps_to_the_configured_languages(tmp_path):
+    """asr.languages: the language is detected among these only (Whisper takes synthetic English for Norwegian at times)."""
+    speech = _espeak(tmp_path, "Today I'm showing you the hand cream, 120 grams, only 76 yuan.", 150)
+    assert create_transcriber(WhisperAsrConfig(), threads=2).transcribe(speech).language == "en"
+    assert create_transcriber(WhisperAsrConfig(languages=("zh", "ja")), threads=2).transcribe(speech).language in ("zh", "ja")
+
+
+def test_hotwords_keep_to_their_token_budget():
+    from edge.asr.whisper import HOTWORD_TOKENS, hotwords
+
+    terms = [f"term{i}" for i in range(200)]
+    text = hotwords(terms, lambda s: len(s.split()))
+    assert text.startswith("term0, term1") and len(text.split()) == HOTWORD_TOKENS

@@ -174,3 +174,12 @@ def test_each_reading_is_screened_by_the_set_of_its_script_whatever_the_asr_lang
     doc = screened(evidence(lines, "T4 T1 3 D four", segments=[(0.0, 2.0, "T4 T1 3 D four")], language="en"))
     found = {(f["rule_set"], f["rule"], f["ocr_line"]) for f in doc["claims"]["flags"]}
     assert found == {("generic-en", "medical-claims", 1), ("cn-mainland", "absolute-terms", 2)}
+
+
+def test_vocabulary_lists_each_languages_claim_terms_for_the_asr():
+    """What Whisper is given as hotwords: the claim terms per language, without the price rules' markers ("was")."""
+    vocabulary = screening_for(Config().claims).vocabulary()
+    assert set(vocabulary) == {"zh", "en"}
+    assert "clinically proven" in vocabulary["en"] and "was" not in vocabulary["en"]
+    assert "最佳" in vocabulary["zh"] or any("最" in term for term in vocabulary["zh"])
+    assert len(vocabulary["en"]) == len(set(vocabulary["en"]))
