@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.asr import Transcriber, create_transcriber, merge_transcripts
-from edge.claims import screening_for
+from edge.claims import asr_vocabulary
 from edge.closing import Closing
 from edge.config import Config, config_hash
 from edge.detect import Detector, create_detector
@@ -69,9 +69,8 @@ class Pipeline(Closing):
             self.quality = quality
             self.scorer = FrameScorer(config.scoring, quality)
             self.reader = self._own(create_reader(config.ocr, threads))
-            screening = screening_for(config.claims)  # read (and cached) now: a faulty rules file stops the start, not a window
-            vocabulary = screening.vocabulary() if screening else None
-            self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads, vocabulary))
+            # the rules are read (and cached) now: a faulty rules file stops the start, not a window
+            self.transcriber: Transcriber | None = self._own(create_transcriber(config.asr, threads, asr_vocabulary(config.claims)))
             self.fuse = self._own(create_fusion(config.fusion))
             self.vl = self._own(create_vl_reader(config.fusion))  # None unless fusion.vl.enabled (direct mode)
         except BaseException:

@@ -62,6 +62,12 @@ class Screening:
         return [s for s in self.rule_sets if s.language == language] or list(self.rule_sets)
 
 
+def asr_vocabulary(config: ClaimsConfig) -> dict[str, tuple[str, ...]] | None:
+    """The claim terms per language that ``config``'s screening expects to hear (``Screening.vocabulary``), None when off."""
+    screening = screening_for(config)
+    return screening.vocabulary() if screening else None
+
+
 @lru_cache(maxsize=8)
 def screening_for(config: ClaimsConfig) -> Screening | None:
     """The screening ``config`` asks for (its files read once), None when screening is off; a faulty set is a

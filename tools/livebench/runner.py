@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from edge.asr import create_transcriber, merge_transcripts
+from edge.claims import asr_vocabulary
 from edge.closing import Closing
 from edge.config import Config, config_hash, parse_config
 from edge.detect import create_detector
@@ -170,7 +171,7 @@ class Evaluator(Closing):
                 self.regressors[variant.quality] = create_quality_regressor(scoring.quality, threads)
                 self.scorers[variant.scorer] = FrameScorer(scoring, self.regressors[variant.quality])
         self.reader = create_reader(cfg.ocr, threads)
-        self.transcriber = create_transcriber(cfg.asr, threads)
+        self.transcriber = create_transcriber(cfg.asr, threads, asr_vocabulary(cfg.claims))
         self.fuse = create_fusion(cfg.fusion)
         self.vl = create_vl_reader(cfg.fusion)  # None unless fusion.vl.enabled (direct mode, an endpoint)
         self.log = log
