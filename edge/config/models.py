@@ -179,6 +179,9 @@ class SelectionConfig(Section):
 class OcrConfig(Section):
     engine: Literal["rapidocr"] = Field("rapidocr", description="OCR engine.")
     min_confidence: float = Field(0.5, ge=0, le=1, description="Lines below this recognition score are dropped.")
+    spaced_text: bool = Field(
+        True, description="Read letter-spaced print in product boxes (a logo's tracked letters) that the detector "
+        "boxes letter by letter: the gaps closed, the recogniser alone (edge/ocr/spaced.py).")
     fuse_similarity: float = Field(
         0.8, gt=0, le=1, description="Top-K text fusion: normalised lines at least this similar are merged."
     )

@@ -63,6 +63,9 @@ NAME_WITH_CATEGORY = 1.1  # a name that says what the product is ("... Face Crea
 NAME_WITHOUT_CATEGORY = 0.9  # ... beats one that does not
 OVERLAY_PRICE = 0.8  # a price on the overlay banner: the live price, but not printed on the product
 
+UNSURE_READING = 0.9  # an OCR reading less sure than this (a logo's closed letters, a small print) ...
+SPOKEN_SPELLING = 0.6  # ... takes the spelling of words the host says that are at least this similar ("Herdic Leof": Nordic Leaf)
+
 # Principle 4, fault-tolerant completion: a field one modality lacks is filled from the others.
 ASR_NAME_AFTER_BRAND = 0.6  # the words the host says right after the brand, taken as the name
 ASR_BRAND_ALONE = 0.4  # a capitalised name after "the"/"from"/"by" when no text names a brand
@@ -280,9 +283,10 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
             conf *= CLAIM
         if _is_translation(line, eligible):
             conf *= TRANSLATION
-        out.append(Candidate(line.text, "ocr", conf))
-        if speech and coverage(line.text, speech) >= BRAND_SPOKEN and not said_as_name:
-            out.append(Candidate(line.text, "asr", ASR_BRAND))
+        spelt = _spoken_spelling(line, speech) if line.confidence < UNSURE_READING and not said_as_name else None
+        out.append(Candidate(spelt or line.text, "ocr", conf))
+        if spelt or (speech and coverage(line.text, speech) >= BRAND_SPOKEN and not said_as_name):
+            out.append(Candidate(spelt or line.text, "asr", ASR_BRAND))
     if all(c.value in claims for c in out):
         out = []  # claims alone name no brand: the brand went unread
     if vl and vl.brand:
@@ -290,6 +294,18 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
     if not out and speech:
         out += _speech_brand(speech)
     return out
+
+
+def _spoken_spelling(line: Line, speech: str) -> str | None:
+    """The words of ``speech`` that an unsure Latin reading of ``line`` most resembles, as many words as it has, when
+    they are :data:`SPOKEN_SPELLING` similar and the host does not say the reading itself (an OCR slip speech fixes)."""
+    words = line.text.split()
+    if not speech or has_cjk(line.text) or not words or coverage(line.text, speech) >= BRAND_SPOKEN:
+        return None
+    said = re.findall(r"[A-Za-z][\w'-]*", speech)
+    spans = [" ".join(said[i:i + len(words)]) for i in range(len(said) - len(words) + 1)]
+    best = max(spans, key=lambda span: similarity(span, line.text), default=None)
+    return best if best is not None and similarity(best, line.text) >= SPOKEN_SPELLING else None
 
 
 def _inside(line: Line, block: Line) -> bool:

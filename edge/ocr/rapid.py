@@ -22,6 +22,7 @@ from edge.config.models import OcrConfig
 from edge.errors import ModelError
 from edge.files import file_sha256
 from edge.ocr.layout import in_product, reading_order
+from edge.ocr.spaced import with_spaced_text
 from edge.types import Detections, Frame, ModelInfo, OcrLine
 
 TASKS = ("det", "rec", "cls")  # also the order of the files in the combined sha256
@@ -98,6 +99,7 @@ class RapidTextReader:
         from rapidocr import RapidOCR
 
         self.min_confidence = float(config.min_confidence)
+        self.spaced_text = config.spaced_text
         self._engine = RapidOCR(params=_engine_params(threads))
         models = bundled_models(models_dir, self._engine.cfg)
         for task, path in models.files.items():
@@ -114,7 +116,8 @@ class RapidTextReader:
         """Recognised lines of ``frame`` in reading order; see ``edge.ocr.TextReader``."""
         if frame.image.size == 0:
             return []
-        result = self._engine(frame.image)
+        # rapidocr keeps the steps of the last call: name them every time (the spaced-text pass recognises only)
+        result = self._engine(frame.image, use_det=True, use_cls=True, use_rec=True)
         lines = []
         for box, text, score in _raw_lines(result):
             text, confidence = text.strip(), min(max(float(score), 0.0), 1.0)
@@ -122,7 +125,14 @@ class RapidTextReader:
                 continue
             points = tuple((float(x), float(y)) for x, y in np.asarray(box, dtype=np.float64).reshape(-1, 2))
             lines.append(OcrLine(text, confidence, points, frame.index, in_product(points, products)))
+        if self.spaced_text and products is not None:
+            lines = with_spaced_text(lines, frame, products, self._recognise)
         return reading_order(lines)
+
+    def _recognise(self, strip: np.ndarray) -> tuple[str, float]:
+        result = self._engine(strip, use_det=False, use_cls=False, use_rec=True)
+        texts, scores = getattr(result, "txts", None), getattr(result, "scores", None)
+        return (str(texts[0]), float(scores[0])) if texts and scores else ("", 0.0)
 
     def close(self) -> None:
         self._engine = None  # its ONNX Runtime sessions go with it
