@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from edge.fusion.documents import CONFIDENCE_DIGITS, MODALITIES, Decision, EvidenceView, VlReading, result_record, with_claims
@@ -297,15 +298,19 @@ def _brand_candidates(lines: Sequence[Line], speech: str, vl: VlReading | None) 
 
 
 def _spoken_spelling(line: Line, speech: str) -> str | None:
-    """The words of ``speech`` that an unsure Latin reading of ``line`` most resembles, as many words as it has, when
-    they are :data:`SPOKEN_SPELLING` similar and the host does not say the reading itself (an OCR slip speech fixes)."""
+    """The words of ``speech`` that an unsure Latin reading of ``line`` most resembles (as many words as it has, or
+    two for one: OCR may run a logo's words together), when their letters are :data:`SPOKEN_SPELLING` similar and the host
+    does not say the reading itself (an OCR slip speech fixes)."""
     words = line.text.split()
     if not speech or has_cjk(line.text) or not words or coverage(line.text, speech) >= BRAND_SPOKEN:
         return None
     said = re.findall(r"[A-Za-z][\w'-]*", speech)
-    spans = [" ".join(said[i:i + len(words)]) for i in range(len(said) - len(words) + 1)]
-    best = max(spans, key=lambda span: similarity(span, line.text), default=None)
-    return best if best is not None and similarity(best, line.text) >= SPOKEN_SPELLING else None
+    sizes = (1, 2) if len(words) == 1 else (len(words),)  # one run of letters may be two words run together
+    spans = [" ".join(said[i:i + n]) for n in sizes for i in range(len(said) - n + 1)]
+    letters = lambda text: "".join(tokens(text))  # noqa: E731
+    score = lambda span: SequenceMatcher(None, letters(span), letters(line.text)).ratio()  # noqa: E731
+    best = max(spans, key=score, default=None)
+    return best if best is not None and score(best) >= SPOKEN_SPELLING else None
 
 
 def _inside(line: Line, block: Line) -> bool:

@@ -183,6 +183,38 @@ def test_a_logo_read_as_a_word_and_a_letter_is_the_word_the_host_says(make_evide
     assert unsaid["brand"] != "Lumina"  # without speech a word and a letter stay two pieces: "Vitamin C" is read so too
 
 
+# A logo read from its closed letters (edge/ocr/spaced.py) with an OCR slip: unsure (0.85), the host says the brand
+SLIPPED_LOGO = [("Herdic Leof", 14, 30, 20, 150), ("Nude Rose", 32, 120, 30, 250), ("Foundation", 32, 160, 30, 250),
+                ("LONG LASTING", 14, 230, 60, 220), ("30 ml", 22, 270, 180, 250)]
+LOGO_SPEECH = "Hi everyone! Today I'm showing you the Nordic Leaf New Dross foundation, 30 ml, only 145 yuan."
+
+
+def _unsure(rows, confidence):
+    docs = boxed(rows)
+    docs[0]["confidence"] = confidence
+    return docs
+
+
+def test_an_unsure_logo_reading_takes_the_spelling_the_host_says(make_evidence):
+    with create_fusion(Config().fusion) as fuse:
+        result = fuse(make_evidence(_unsure(SLIPPED_LOGO, 0.85), speech=LOGO_SPEECH))
+        unsaid = fuse(make_evidence(_unsure(SLIPPED_LOGO, 0.85)))
+    assert (result["brand"], result["product_name"]) == ("Nordic Leaf", "Nude Rose Foundation")
+    assert result["support"]["brand"] == ["ocr", "asr"]
+    assert unsaid["brand"] == "Herdic Leof"  # without speech the reading stands as read
+
+
+@pytest.mark.parametrize("reading, confidence, speech", [
+    ("Herdic Leof", 0.99, LOGO_SPEECH),  # a sure reading keeps its own spelling whatever the host seems to say
+    ("Lumina", 0.85, "Today I'm showing you the Velvet Dew Toner from Kiyomi, only 99 yuan."),  # nothing said resembles it
+])
+def test_a_reading_speech_does_not_resemble_or_a_sure_one_stays_as_read(make_evidence, reading, confidence, speech):
+    rows = [(reading, *SLIPPED_LOGO[0][1:]), *SLIPPED_LOGO[1:]]
+    with create_fusion(Config().fusion) as fuse:
+        result = fuse(make_evidence(_unsure(rows, confidence), speech=speech))
+    assert result["brand"] == reading
+
+
 def test_a_claim_is_no_brand_even_when_spoken_words_are_few(make_evidence):
     rows, _, _ = PLACED["claim-first"]
     speech = "Today I'm showing you the Verdant Amber Night Perfume, only 199 yuan."
