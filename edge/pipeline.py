@@ -113,7 +113,7 @@ class Pipeline(Closing):
                 vl = self.vl.submit(keyframes) if self.vl else None  # VL hook: Qwen-VL reads the best crop beside OCR
                 with timer.stage("ocr"):
                     ocr_lines, raw_lines = read_keyframes(
-                        keyframes, lambda frame: self.reader.read(frame, None), self.detector is not None,
+                        keyframes, self.reader.read, self.detector is not None,
                         cfg.ocr.fuse_similarity,
                     )
                 transcript, asr_failures = workers.transcript()

@@ -17,7 +17,7 @@ from edge.ocr import fuse_ocr_lines
 from edge.ocr.layout import with_product_flags
 from edge.select import ScoreCurve
 from edge.sources import MediaInfo
-from edge.types import Frame, Keyframe, ModelInfo, OcrLine, Readings, Selection, StreamInfo
+from edge.types import Detections, Frame, Keyframe, ModelInfo, OcrLine, Readings, Selection, StreamInfo
 
 
 def model_identities(**models: Any) -> dict[str, ModelInfo | None]:
@@ -45,17 +45,20 @@ def window_span(last_pts: float, duration: float | None) -> tuple[float, float]:
 
 
 def read_keyframes(
-    keyframes: Sequence[Keyframe], read: Callable[[Frame], Sequence[OcrLine]], boxes_known: bool, similarity: float
+    keyframes: Sequence[Keyframe], read: Callable[[Frame, Detections | None], Sequence[OcrLine]], boxes_known: bool,
+    similarity: float,
 ) -> tuple[list[Any], int]:
-    """OCR each keyframe with ``read``, flag its lines against the keyframe's product boxes, fuse them
-    across keyframes (paper §3.4.2). Returns the fused texts and how many lines were read.
+    """OCR each keyframe with ``read`` (a ``TextReader.read``: it is given the keyframe's product boxes, where it reads
+    letter-spaced print), flag its lines against them, fuse them across keyframes (paper §3.4.2). Returns the fused
+    texts and how many lines were read.
 
     ``boxes_known``: a detector ran. Without one (the whole-frame fallback), and on a keyframe where it
     found nothing, a line cannot be told from the overlay: its flag is None.
     """
     lines: list[OcrLine] = []
     for keyframe in keyframes:
-        lines += with_product_flags(read(keyframe.frame), keyframe.detections if boxes_known else None)
+        boxes = keyframe.detections if boxes_known else None
+        lines += with_product_flags(read(keyframe.frame, boxes), boxes)
     return fuse_ocr_lines(lines, similarity), len(lines)
 
 

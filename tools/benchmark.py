@@ -72,7 +72,7 @@ def naive_run(pipeline: Pipeline, clip: Path) -> tuple[float, int, dict]:
     scores = [pipeline.scorer.score(f, d) for f, d in zip(frames, detections)]
     best = select_best([s.total for s in scores])
     keyframe = Keyframe(frames[best], scores[best], detections[best])
-    lines, raw = read_keyframes([keyframe], lambda f: pipeline.reader.read(f, None), True, cfg.ocr.fuse_similarity)
+    lines, raw = read_keyframes([keyframe], pipeline.reader.read, True, cfg.ocr.fuse_similarity)
     transcript = merge_transcripts([pipeline.transcriber.transcribe(c.samples, c.start) for c in chunks] if pipeline.transcriber else [])
     evidence, _ = window_evidence(
         Provenance(cfg, pipeline.config_hash, pipeline.models), stream_info(clip, info, [keyframe], 0),

@@ -79,7 +79,7 @@ class Recognizer(Closing):
         vl = pipe.vl.submit(keyframes) if pipe.vl else None
         with self._ocr_lock, timer.stage("ocr"):
             ocr_lines, raw_lines = read_keyframes(
-                keyframes, lambda frame: pipe.reader.read(frame, None), pipe.detector is not None, cfg.ocr.fuse_similarity
+                keyframes, pipe.reader.read, pipe.detector is not None, cfg.ocr.fuse_similarity
             )
         transcript, asr_failures = self._transcribe(window, timer)
         height, width = keyframes[0].frame.image.shape[:2]

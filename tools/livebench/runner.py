@@ -211,15 +211,19 @@ class Evaluator(Closing):
         transcript = merge_transcripts(parts)
         timings["asr"] = time.perf_counter() - t0
         run = ClipRun(truth.get("clip_id", video.stem), truth, len(frames), [f.pts for f in frames], transcript, timings)
-        ocr_cache: dict[int, tuple[list[OcrLine], float]] = {}
+        ocr_cache: dict[tuple[int, bytes], tuple[list[OcrLine], float]] = {}  # a frame and its boxes: read once
         vl_cache: dict[tuple[int, ...], dict[str, Any]] = {}
 
-        def read(frame: Frame) -> list[OcrLine]:
-            if frame.index not in ocr_cache:
+        def cache_key(frame: Frame, boxes: Detections | None) -> tuple[int, bytes]:
+            return frame.index, b"" if boxes is None else np.ascontiguousarray(boxes.xyxy, np.float32).tobytes()
+
+        def read(frame: Frame, boxes: Detections | None) -> list[OcrLine]:
+            key = cache_key(frame, boxes)
+            if key not in ocr_cache:
                 t = time.perf_counter()
-                lines = self.reader.read(frame, None)
-                ocr_cache[frame.index] = (lines, time.perf_counter() - t)
-            return ocr_cache[frame.index][0]
+                lines = self.reader.read(frame, boxes)
+                ocr_cache[key] = (lines, time.perf_counter() - t)
+            return ocr_cache[key][0]
 
         window = window_span(frames[-1].pts if frames else 0.0, info.duration)
         for det_name, detector in self.detectors.items():
@@ -248,7 +252,7 @@ class Evaluator(Closing):
             for variant in self.variants:
                 keyframes, select_s = self._select(variant, frames, detections, scores, detect_s, score_s)
                 fused, raw_lines = read_keyframes(keyframes, read, boxes_known, cfg.ocr.fuse_similarity)
-                ocr_s = sum(ocr_cache[kf.frame.index][1] for kf in keyframes)
+                ocr_s = sum(ocr_cache[cache_key(kf.frame, kf.detections if boxes_known else None)][1] for kf in keyframes)
                 vcfg = self._config(variant.strategy, variant.top_k, det_name, variant.quality)
                 selection = Selection(
                     tuple(keyframes), len(frames), min_spacing(len(frames), variant.top_k, cfg.selection.spacing_divisor)
