@@ -18,6 +18,7 @@ from edge.types import ModelInfo, Transcript, TranscriptSegment
 
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 VOCABULARY_FILES = ("vocabulary.txt", "vocabulary.json")
+LOOP_RATIO = 2.4  # Whisper's compression_ratio_threshold: a segment that compresses more is a repetition loop
 HOTWORD_TOKENS = 120  # of the 223 a Whisper prompt may take: all the English claim terms, a part of the Chinese ones
 _PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
@@ -67,7 +68,13 @@ class WhisperTranscriber:
         try:
             options = self._decoding(audio)
             found, info = self._model.transcribe(audio, **options)
-            segments = [_segment(s.start, s.end, s.text, duration, offset) for s in found]
+            decoded = list(found)
+            if options.get("hotwords") and _loops(decoded):
+                # on speech it cannot make out Whisper may repeat the hotwords and loop ("fda approved, every 101, every
+                # 101, ..."): the chunk is decoded again without them, and the less repetitive decoding is kept
+                plain, _ = self._model.transcribe(audio, **{**options, "hotwords": None})
+                decoded = min((decoded, list(plain)), key=_worst_ratio)
+            segments = [_segment(s.start, s.end, s.text, duration, offset) for s in decoded]
         except (RuntimeError, ValueError) as exc:
             raise ModelError(str(self.model_dir), f"Whisper transcription failed: {exc}") from exc
         return make_transcript(segments, info.language, self.name)
@@ -87,6 +94,15 @@ class WhisperTranscriber:
 
     def close(self) -> None:
         self._model = None  # CTranslate2 frees the weights with the last reference
+
+
+def _worst_ratio(segments: Sequence) -> float:
+    return max((s.compression_ratio for s in segments), default=0.0)
+
+
+def _loops(segments: Sequence) -> bool:
+    """Is a segment a repetition loop, as Whisper judges one (its text compresses more than ``LOOP_RATIO``)?"""
+    return _worst_ratio(segments) > LOOP_RATIO
 
 
 def hotwords(terms: Sequence[str], count: Callable[[str], int]) -> str:

@@ -169,3 +169,30 @@ def test_hotwords_keep_to_their_token_budget():
     terms = [f"term{i}" for i in range(200)]
     text = hotwords(terms, lambda s: len(s.split()))
     assert text.startswith("term0, term1") and len(text.split()) == HOTWORD_TOKENS
+
+
+def test_a_decoding_the_hotwords_send_into_a_loop_is_done_again_without_them(tmp_path):
+    """Speech Whisper cannot make out (espeak's `cmn` voice spells pinyin in English) loops with the hotwords
+    ("for the 1,000,000,000,..."), and may repeat them as a claim nobody made; the chunk is decoded again without
+    them and the less repetitive text kept."""
+    import zlib
+
+    from edge.asr.whisper import LOOP_RATIO
+    from edge.claims import asr_vocabulary
+    from edge.config import Config
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed")
+    from asr_media import read_wav, resample
+
+    wav = tmp_path / "zh.wav"
+    said = "大家好！今天给大家推荐锦鲤肠道鱼油，120粒，直播间只要276元。"
+    subprocess.run([espeak, "-v", "cmn", "-s", "170", "-w", str(wav), said], check=True)
+    speech = resample(*read_wav(wav))
+    hot = create_transcriber(WhisperAsrConfig(), threads=2, vocabulary=asr_vocabulary(Config().claims))
+    ratio = lambda text: len(text.encode()) / len(zlib.compress(text.encode()))  # noqa: E731  Whisper's measure
+    with_hotwords = " ".join(s.text.strip() for s in hot._model.transcribe(speech, **hot._decoding(speech))[0])
+    assert ratio(with_hotwords) > LOOP_RATIO  # the case is one the fallback decides
+    kept = hot.transcribe(speech).text
+    assert kept != with_hotwords and ratio(kept) < ratio(with_hotwords)
