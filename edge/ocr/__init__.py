@@ -27,7 +27,8 @@ class TextReader(Protocol):
         """Lines at or above ``min_confidence`` in reading order (top-to-bottom, left-to-right).
 
         ``in_product`` of each line is True/False against ``products``, None when ``products``
-        is None or empty (whole-frame fallback).
+        is None or empty (whole-frame fallback). Inside ``products`` a reader may read more than its
+        detector boxes (RapidTextReader: letter-spaced print, ``edge.ocr.spaced``).
         """
         ...
 
