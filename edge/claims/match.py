@@ -135,9 +135,9 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     return [_flag(rule, rule_set, said[0][0], matched, values)]
 
 
-# How the bundled Whisper writes a spoken "yuan" after a number ("129 u.n.", "129 UN", "129 uon"), in speech only:
-# on packaging and banners these letters mean something else.
-_YUAN_AS_HEARD = re.compile(r"(?<=\d)\s*(?:u\.\s?n\.?|un|uon)(?![a-z])", re.IGNORECASE)
+# How the bundled Whisper writes a spoken "yuan" after a number ("129 u.n.", "129 UN", "129 uun", "129 uon", "129 u1":
+# seen in the development sets' transcripts), in speech only: on packaging and banners these letters mean something else.
+_YUAN_AS_HEARD = re.compile(r"(?<=\d)\s*(?:u\.\s?n\.?|uu?n|uon|u1)(?![a-z0-9])", re.IGNORECASE)
 
 
 def prices_in(reading: Reading) -> list[str]:

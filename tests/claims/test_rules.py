@@ -77,13 +77,19 @@ def test_every_listed_mishearing_fires_its_term_in_speech_and_not_on_screen(rule
     assert term not in [f.matched for f in _flags(f"well, {spelling} for sure", "ocr", department)]  # OCR does not mishear
 
 
-@pytest.mark.parametrize("heard", ["99 yuan", "99 u.n.", "99 UN", "99 uon", "ninety nine yuan"])
+@pytest.mark.parametrize("heard", ["99 yuan", "99 u.n.", "99 UN", "99 uun", "99 uon", "99 u1", "ninety nine yuan"])
 def test_a_spoken_price_is_read_in_the_asr_spellings_of_yuan(heard):
     readings = [Reading(f"Only {heard} today", "asr", start=1.0, end=3.0), Reading("Only ¥129 today", "ocr", index=0, in_product=False)]
     (flag,) = [f for f in screen(shipped_rule_sets(), readings, SKIN, "en") if f.rule == "price-mismatch"]
     assert flag.values["spoken"] == ["¥99"] and flag.values["shown"] == ["¥129"]
-    on_screen = [Reading("UN 99 un", "ocr", index=0, in_product=True), Reading("Only ¥129 today", "ocr", index=1, in_product=False)]
+    on_screen = [Reading("UN 99 un 99 u1", "ocr", index=0, in_product=True), Reading("Only ¥129 today", "ocr", index=1, in_product=False)]
     assert not [f for f in screen(shipped_rule_sets(), on_screen, SKIN, "en") if f.family == "price"]  # letters on a pack are not yuan
+
+
+@pytest.mark.parametrize("said", ["99 units today", "99 u10 today", "99 under the lid"])
+def test_letters_after_a_number_that_are_no_yuan_say_no_price(said):
+    readings = [Reading(f"Only {said}", "asr", start=1.0, end=3.0), Reading("Only ¥129 today", "ocr", index=0, in_product=False)]
+    assert not [f for f in screen(shipped_rule_sets(), readings, SKIN, "en") if f.rule == "price-mismatch"]
 
 
 @pytest.mark.parametrize("label", ["最佳食用期至2027年5月", "最佳赏味期：12个月", "最 佳 使 用 期 见 包 装"])
