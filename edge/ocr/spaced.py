@@ -1,9 +1,11 @@
-"""A second look at letter-spaced print inside a product box: the tracked-out letters of a logo (``Z e n i t h``).
+"""A second look at print inside a product box that the text detector left out: the tracked-out letters of a logo
+(``Z e n i t h``), and a small, thin Chinese logo (``云朵``).
 
-The text detector boxes such print letter by letter or not at all, so the brand never reaches the fusion. This
-pass finds rows of separate glyphs that no recognised line covers, closes the gaps between the letters (keeping
-a wider gap between words) and hands the closed strip to the recogniser alone. It runs only where the detector
-read nothing, and keeps a reading only when the recogniser is sure of it.
+The detector boxes such print letter by letter or not at all, so the brand never reaches the fusion. This pass
+finds rows of separate glyphs that no recognised line covers, closes the gaps between the letters (keeping a
+wider gap between words), and hands the closed strip and the row as printed to the recogniser alone. It runs
+only where the detector read nothing, keeps a reading only when the recogniser is sure of it, and an untracked
+row only when it reads as Chinese.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.text import has_cjk
 from edge.types import Detections, Frame, OcrLine
 
 SCALE = 3.0  # the product crop is enlarged this much first: logo letters are a few pixels high in a stream
 GLYPH_HEIGHT = (6, 0.2)  # a glyph is 6 px (enlarged) to a fifth of the box high ...
 GLYPH_ASPECT = 2.5  # ... at most this many heights wide ...
 GLYPH_AREA = 12  # ... and has this much ink (px, enlarged): specks are not letters
-MIN_GLYPHS = 3  # a row of fewer glyphs is no word
+MIN_GLYPHS = 3  # a tracked row of fewer glyphs is no word ...
+MIN_CJK_GLYPHS = 2  # ... but two characters are a Chinese brand (云朵), which the detector misses when small and thin
 ROW_REACH = 4.0  # a glyph joins a row when it starts within this many glyph heights of the row's end
-SPACING = (0.25, 2.0)  # letter gap / glyph height of tracked print: tighter is ordinary type, wider is no word
+SPACING = (0.25, 2.0)  # letter gap / glyph height of tracked print: tighter is ordinary type, wider is no word;
+# an untracked row is read too, and kept only when it reads as Chinese (small CJK print the detector left out)
 WORD_GAP = 1.6  # a gap this many times the row's median gap separates words
 CLOSED_GAP, CLOSED_WORD_GAP = 0.15, 0.9  # the gaps of the closed strip, in glyph heights
 STRIP_HEIGHT = 40  # px: the recogniser's own input height is 48, less the border
@@ -64,6 +69,10 @@ class SpacedRow:
     def spacing(self) -> float:
         gaps = self.gaps()
         return float(np.median(gaps)) / self.height if gaps else 0.0
+
+    @property
+    def tracked(self) -> bool:
+        return len(self.glyphs) >= MIN_GLYPHS and self.spacing() >= SPACING[0]
 
 
 def with_spaced_text(lines: Sequence[OcrLine], frame: Frame, products: Detections, recognise: Recognise) -> list[OcrLine]:
@@ -108,10 +117,15 @@ def read_spaced(crop: np.ndarray, covered: Sequence[tuple[float, float, float, f
     gray = cv2.cvtColor(big, cv2.COLOR_BGR2GRAY)
     out = []
     for row in spaced_rows(gray, [tuple(v * SCALE for v in box) for box in covered]):
-        text, score = recognise(cv2.cvtColor(closed_strip(gray, row), cv2.COLOR_GRAY2BGR))
+        # tracked print with its gaps closed; an untracked row also as printed (a CJK space is narrow already), the
+        # surer of the two readings
+        strips = (closed_strip(gray, row),) if row.tracked else (closed_strip(gray, row), row_strip(gray, row))
+        text, score = max((recognise(cv2.cvtColor(strip, cv2.COLOR_GRAY2BGR)) for strip in strips), key=lambda reading: reading[1])
         text = text.strip()
         if score < MIN_CONFIDENCE or sum(ch.isalpha() for ch in text) < MIN_LETTERS:
             continue
+        if not row.tracked and not has_cjk(text):
+            continue  # ordinary Latin type the detector left out is mostly texture or a picture read as letters
         x0, y0, x1, y1 = row.bounds
         out.append((text, score, (x0 / SCALE, y0 / SCALE, x1 / SCALE, y1 / SCALE)))
     return out
@@ -142,8 +156,8 @@ def spaced_rows(gray: np.ndarray, covered: Sequence[tuple[float, float, float, f
                 break
         else:
             rows.append([glyph])
-    found = [SpacedRow(tuple(row)) for row in rows if len(row) >= MIN_GLYPHS]
-    return [row for row in found if SPACING[0] <= row.spacing() <= SPACING[1]]
+    found = [SpacedRow(tuple(row)) for row in rows if len(row) >= MIN_CJK_GLYPHS]
+    return [row for row in found if row.spacing() <= SPACING[1]]
 
 
 def _joins(row: list[tuple[int, int, int, int]], glyph: tuple[int, int, int, int]) -> bool:
@@ -152,6 +166,20 @@ def _joins(row: list[tuple[int, int, int, int]], glyph: tuple[int, int, int, int
     centre = glyph[1] + glyph[3] / 2
     reach = ROW_REACH * max(g[3] for g in row)
     return top - slack <= centre <= bottom + slack and glyph[0] - max(g[0] + g[2] for g in row) < reach
+
+
+def row_strip(gray: np.ndarray, row: SpacedRow) -> np.ndarray:
+    """The row as printed, with a margin, scaled to STRIP_HEIGHT with a border."""
+    x0, y0, x1, y1 = row.bounds
+    pad = max(1, row.height // 4)
+    strip = gray[max(0, y0 - pad):y1 + pad, max(0, x0 - 2 * pad):x1 + 2 * pad]
+    return _fitted(cv2.normalize(strip, None, 0, 255, cv2.NORM_MINMAX))
+
+
+def _fitted(strip: np.ndarray) -> np.ndarray:
+    scale = STRIP_HEIGHT / strip.shape[0]
+    strip = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    return cv2.copyMakeBorder(strip, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=int(np.median(strip)))
 
 
 def closed_strip(gray: np.ndarray, row: SpacedRow) -> np.ndarray:
@@ -173,7 +201,4 @@ def closed_strip(gray: np.ndarray, row: SpacedRow) -> np.ndarray:
             wide = gaps[i] > WORD_GAP * median
             parts.append(blank(int((CLOSED_WORD_GAP if wide else CLOSED_GAP) * height)))
     parts.append(blank(height))
-    strip = cv2.normalize(np.hstack(parts), None, 0, 255, cv2.NORM_MINMAX)
-    scale = STRIP_HEIGHT / strip.shape[0]
-    strip = cv2.resize(strip, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    return cv2.copyMakeBorder(strip, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=int(np.median(strip)))
+    return _fitted(cv2.normalize(np.hstack(parts), None, 0, 255, cv2.NORM_MINMAX))
