@@ -90,3 +90,36 @@ def test_without_product_boxes_the_pass_does_not_run(readers, fonts):
     spaced, _ = readers
     lines = spaced.read(Frame(0, 0.0, pack(fonts, "Zenith")), None)
     assert not _reads(lines, "Zenith")
+
+
+@pytest.fixture(scope="module")
+def serif_cjk():
+    path = find_font("NotoSerifCJK-Bold.ttc")
+    if path is None:
+        pytest.skip("Noto Serif CJK is not installed (apt-get install -y fonts-noto-cjk)")
+    return path
+
+
+def cjk_pack(font, logo: str) -> np.ndarray:
+    """A Chinese pack: a small, thin two-character serif logo under the band, the name, a tagline, a spec."""
+    img = Image.new("RGB", (406, 720), (205, 190, 180))
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle(PRODUCT, 8, fill=(20, 25, 40))
+    draw.rectangle((110, 310, 290, 313), fill=(220, 180, 40))
+    draw.text((115, 330), " ".join(logo), font=ImageFont.truetype(str(font), 14), fill=(235, 235, 235), anchor="lm")
+    draw.text((200, 410), "晚香香水", font=ImageFont.truetype(str(font), 30), fill=(235, 235, 235), anchor="mm")
+    draw.text((200, 470), "持久留香", font=ImageFont.truetype(str(font), 14), fill=(235, 235, 235), anchor="mm")
+    draw.text((280, 505), "30ml", font=ImageFont.truetype(str(font), 18), fill=(235, 235, 235), anchor="rm")
+    frame = cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR)
+    frame = cv2.resize(cv2.resize(frame, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (406, 720))
+    return cv2.GaussianBlur(frame, (0, 0), 0.9)
+
+
+@pytest.mark.parametrize("logo", ["云朵", "星河", "悦颜"])
+def test_a_small_chinese_logo_the_detector_misses_is_read(readers, serif_cjk, logo):
+    spaced, plain = readers
+    frame = Frame(0, 0.0, cjk_pack(serif_cjk, logo))
+    without, found = plain.read(frame, BOX), spaced.read(frame, BOX)
+    assert logo not in [line.text for line in without]  # the case is one the pass decides
+    assert logo in [line.text for line in found], [line.text for line in found]
+    assert len(found) == len(without) + 1
