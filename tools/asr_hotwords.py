@@ -3,12 +3,11 @@
     python tools/asr_hotwords.py out/bench-claims [out/bench-claims37 ...]
 
 For every clip with sound of a claims benchmark (``make_benchmark.py --claims``), transcribes the audio three ways:
-``plain`` (any of Whisper's languages, no hotwords: the defaults before ``asr.languages`` and ``asr.claim_hotwords``),
-``languages`` (detection among ``asr.languages``) and ``hotwords`` (the defaults: that, and the claim terms of the
-detected language as hotwords), screens each transcript with the shipped rule sets, and counts per rule family the
-spoken claims of the truth found (TP), missed (FN), and families flagged that no spoken claim or near miss of the
-truth says (FP). ASR only: no detector, OCR or fusion. Prints a line per clip with a spoken claim or a flag, then
-the counts.
+``plain`` (any of Whisper's languages, no hotwords: the defaults before ``asr.languages``), ``languages`` (detection
+among ``asr.languages``: the defaults) and ``hotwords`` (that, and the claim terms of the detected language as
+hotwords: ``asr.claim_hotwords: true``), screens each transcript with the shipped rule sets, and counts per rule
+family the spoken claims of the truth found (TP), missed (FN), and families flagged that no spoken claim of the truth
+says (FP). ASR only: no detector, OCR or fusion. Prints a line per clip with a spoken claim or a flag, then the counts.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from edge.types import AudioChunk
 WAYS = {
     "plain": WhisperAsrConfig(languages=None, claim_hotwords=False),
     "languages": WhisperAsrConfig(claim_hotwords=False),
-    "hotwords": WhisperAsrConfig(),
+    "hotwords": WhisperAsrConfig(claim_hotwords=True),
 }
 TERM_FAMILIES = ("absolute", "medical", "authority")  # price claims are numbers the rules compare, not terms
 

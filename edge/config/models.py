@@ -203,8 +203,9 @@ class WhisperAsrConfig(AsrSection):
         ("zh", "en"), description="With language None: detect among these only (the streams' languages; Whisper takes "
         "synthetic or accented English for Norwegian or Thai). None: any of Whisper's languages.")
     claim_hotwords: bool = Field(
-        True, description="Give Whisper the terms of the claim rule sets written in the detected language as hotwords, "
-        "so that a spoken claim is spelt as the rules write it (tools/asr_hotwords.py measures it).")
+        False, description="Give Whisper the terms of the claim rule sets written in the detected language as hotwords, "
+        "so that a spoken claim is spelt as the rules write it (tools/asr_hotwords.py measures it). Off by default: "
+        "it also changes how names are heard (the demo's 'Aurora' became 'Rural').")
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16, float32).")
     beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy (deterministic).")
     prompt: str | None = Field(

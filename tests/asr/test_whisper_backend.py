@@ -190,7 +190,7 @@ def test_a_decoding_the_hotwords_send_into_a_loop_is_done_again_without_them(tmp
     said = "大家好！今天给大家推荐锦鲤肠道鱼油，120粒，直播间只要276元。"
     subprocess.run([espeak, "-v", "cmn", "-s", "170", "-w", str(wav), said], check=True)
     speech = resample(*read_wav(wav))
-    hot = create_transcriber(WhisperAsrConfig(), threads=2, vocabulary=asr_vocabulary(Config().claims))
+    hot = create_transcriber(WhisperAsrConfig(claim_hotwords=True), threads=2, vocabulary=asr_vocabulary(Config().claims))
     ratio = lambda text: len(text.encode()) / len(zlib.compress(text.encode()))  # noqa: E731  Whisper's measure
     with_hotwords = " ".join(s.text.strip() for s in hot._model.transcribe(speech, **hot._decoding(speech))[0])
     assert ratio(with_hotwords) > LOOP_RATIO  # the case is one the fallback decides
