@@ -76,8 +76,8 @@ class SpacedRow:
 
 
 def with_spaced_text(lines: Sequence[OcrLine], frame: Frame, products: Detections, recognise: Recognise) -> list[OcrLine]:
-    """``lines`` and the letter-spaced rows read inside each product box of ``frame``; a lone letter the detector
-    boxed out of such a row goes (the row's reading replaces it)."""
+    """``lines`` and the rows the detector left out (tracked print, small Chinese type) read inside each product box
+    of ``frame``; a lone letter the detector boxed out of such a row goes (the row's reading replaces it)."""
     out = list(lines)
     height, width = frame.image.shape[:2]
     for x0, y0, x1, y1 in np.asarray(products.xyxy, dtype=np.float64).reshape(-1, 4):
@@ -109,8 +109,9 @@ def _centre_in(line: OcrLine, box: tuple[float, float, float, float]) -> bool:
 
 def read_spaced(crop: np.ndarray, covered: Sequence[tuple[float, float, float, float]],
                 recognise: Recognise) -> list[tuple[str, float, tuple[float, float, float, float]]]:
-    """(text, score, box in crop pixels) of each letter-spaced row of ``crop`` (BGR) that no ``covered`` box
-    (x0, y0, x1, y1 in crop pixels: the lines already read) overlaps, read by ``recognise``."""
+    """(text, score, box in crop pixels) of each row of separate glyphs in ``crop`` (BGR) that no ``covered`` box
+    (x0, y0, x1, y1 in crop pixels: the lines already read) overlaps, read by ``recognise``: tracked rows in any
+    script, untracked ones only when they read as Chinese."""
     if crop.size == 0 or min(crop.shape[:2]) < 8:
         return []
     big = cv2.resize(crop, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC)
@@ -132,7 +133,7 @@ def read_spaced(crop: np.ndarray, covered: Sequence[tuple[float, float, float, f
 
 
 def spaced_rows(gray: np.ndarray, covered: Sequence[tuple[float, float, float, float]]) -> list[SpacedRow]:
-    """Rows of separate glyphs in ``gray`` outside the ``covered`` boxes, spaced as tracked print is."""
+    """Rows of two or more separate glyphs in ``gray`` outside the ``covered`` boxes, no wider spaced than a word."""
     h, w = gray.shape
     edges = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     _, ink = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
