@@ -307,10 +307,10 @@ def _spoken_spelling(line: Line, speech: str) -> str | None:
     said = re.findall(r"[A-Za-z][\w'-]*", speech)
     sizes = (1, 2) if len(words) == 1 else (len(words),)  # one run of letters may be two words run together
     spans = [" ".join(said[i:i + n]) for n in sizes for i in range(len(said) - n + 1)]
-    letters = lambda text: "".join(tokens(text))  # noqa: E731
-    score = lambda span: SequenceMatcher(None, letters(span), letters(line.text)).ratio()  # noqa: E731
-    best = max(spans, key=score, default=None)
-    return best if best is not None and score(best) >= SPOKEN_SPELLING else None
+    read = "".join(tokens(line.text))
+    scored = [(SequenceMatcher(None, "".join(tokens(span)), read).ratio(), span) for span in spans]
+    score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best if score >= SPOKEN_SPELLING else None
 
 
 def _inside(line: Line, block: Line) -> bool:
