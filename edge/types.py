@@ -127,6 +127,9 @@ class Transcript:
     language: str | None = None
     segments: tuple[TranscriptSegment, ...] = ()
     backend: str = "none"
+    # a second decoding told the claim terms to expect, screened for claims only (the fusion reads the text above);
+    # empty when it did not run or heard nothing the first did not
+    claim_segments: tuple[TranscriptSegment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
-"""How many spoken claims the claim rules find in Whisper's transcripts, with and without the claim hotwords.
+"""How many spoken claims the claim rules find in Whisper's transcripts, with and without the claims decoding.
 
     python tools/asr_hotwords.py out/bench-claims [out/bench-claims37 ...]
 
 For every clip with sound of a claims benchmark (``make_benchmark.py --claims``), transcribes the audio three ways:
-``plain`` (any of Whisper's languages, no hotwords: the defaults before ``asr.languages``), ``languages`` (detection
-among ``asr.languages``: the defaults) and ``hotwords`` (that, and the claim terms of the detected language as
-hotwords: ``asr.claim_hotwords: true``), screens each transcript with the shipped rule sets, and counts per rule
-family the spoken claims of the truth found (TP), missed (FN), and families flagged that no spoken claim of the truth
-says (FP). ASR only: no detector, OCR or fusion. Prints a line per clip with a spoken claim or a flag, then the counts.
+``plain`` (any of Whisper's languages, one decoding), ``languages`` (detection among ``asr.languages``, one decoding:
+``asr.claim_hotwords: false``) and ``claims`` (that, and a second decoding given the claim terms of the detected
+language as hotwords and its ``asr.claim_prompts``: the defaults), screens each transcript (the claims decoding's
+segments too) with the shipped rule sets, and counts per rule family the spoken claims of the truth found (TP), missed
+(FN), and families flagged that no spoken claim of the truth says (FP), and the clips whose spoken price (the truth's)
+a screened text states. ASR only: no detector, OCR or fusion. Prints a line per clip with a spoken claim or a flag,
+then the counts.
 """
 
 from __future__ import annotations
@@ -22,21 +24,33 @@ import numpy as np
 
 from edge.asr import create_transcriber
 from edge.claims import Reading, asr_vocabulary, screen, screening_for
+from edge.claims.match import prices_in
 from edge.config import Config
 from edge.config.models import WhisperAsrConfig
 from edge.sources import VideoFile
-from edge.types import AudioChunk
+from edge.types import AudioChunk, Transcript
 
 WAYS = {
     "plain": WhisperAsrConfig(languages=None, claim_hotwords=False),
     "languages": WhisperAsrConfig(claim_hotwords=False),
-    "hotwords": WhisperAsrConfig(claim_hotwords=True),
+    "claims": WhisperAsrConfig(),
 }
 TERM_FAMILIES = ("absolute", "medical", "authority")  # price claims are numbers the rules compare, not terms
 
 
 def spoken_families(truth: dict) -> set[str]:
     return {c["family"] for c in truth.get("claims") or () if c.get("modality") == "asr" and c["family"] in TERM_FAMILIES}
+
+
+def spoken_price(truth: dict) -> str:
+    """The price the host says: a spoken mismatch's, else the product's."""
+    claims = [c for c in truth.get("claims") or () if c.get("rule") == "price-mismatch"]
+    return claims[0]["spoken"] if claims else truth["price"]
+
+
+def readings(transcript: Transcript) -> list[Reading]:
+    """The texts screened: the transcript's, and the claims decoding's segments."""
+    return [Reading(transcript.text, "asr"), *(Reading(s.text, "asr", told=True) for s in transcript.claim_segments)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,17 +75,21 @@ def main(argv: list[str] | None = None) -> int:
             report, flagged = [], False
             for name, transcriber in transcribers.items():
                 transcript = transcriber.transcribe(audio)
-                flags = screen(rule_sets, [Reading(transcript.text, "asr")], every_department=True, checks=False)
+                screened = readings(transcript)
+                flags = screen(rule_sets, screened, every_department=True, checks=False)
                 found = {f.family for f in flags if f.family in TERM_FAMILIES}
-                counts[name].update(tp=len(said & found), fn=len(said - found), fp=len(found - said))
+                priced = any(spoken_price(truth) in prices_in(r) for r in screened)
+                counts[name].update(tp=len(said & found), fn=len(said - found), fp=len(found - said), price=priced)
                 flagged = flagged or bool(found)
-                report.append(f"  {name:9} [{transcript.language}] {transcript.text[:100]!r} {sorted(found)}")
+                told = " | " + " ".join(s.text for s in transcript.claim_segments)[:100] if transcript.claim_segments else ""
+                report.append(f"  {name:9} [{transcript.language}] {transcript.text[:100]!r}{told} {sorted(found)} price {priced}")
             if said or flagged:
                 print(f"{dataset.name}/{row['id']} said {sorted(said)}", *report, sep="\n", flush=True)
     print(f"\n{clips} clips with sound")
     for name, c in counts.items():
         recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else float("nan")
-        print(f"{name:9} spoken claims found {c['tp']} of {c['tp'] + c['fn']} (recall {recall:.2f}), families flagged unsaid {c['fp']}")
+        print(f"{name:9} spoken claims found {c['tp']} of {c['tp'] + c['fn']} (recall {recall:.2f}), families flagged unsaid {c['fp']}, "
+              f"spoken price stated in {c['price']} of {clips} clips")
     return 0
 
 

@@ -36,19 +36,23 @@ def _needs_space(before: str, after: str) -> bool:
 
 
 def make_transcript(
-    segments: Sequence[TranscriptSegment], language: str | None, backend: str
+    segments: Sequence[TranscriptSegment], language: str | None, backend: str,
+    claim_segments: Sequence[TranscriptSegment] = (),
 ) -> Transcript:
-    """A transcript whose text is its segments' texts joined; empty segments are dropped."""
+    """A transcript whose text is its segments' texts joined; empty segments are dropped. ``claim_segments``: a
+    second decoding's, kept only when its text differs from the first's (it would flag nothing new)."""
     kept = tuple(s for s in segments if s.text.strip())
-    if not kept:
+    text = join_text(s.text for s in kept)
+    claims = tuple(s for s in claim_segments if s.text.strip())
+    if join_text(s.text for s in claims) == text:
+        claims = ()
+    if not kept and not claims:
         return Transcript(backend=backend)
-    return Transcript(
-        text=join_text(s.text for s in kept), language=language, segments=kept, backend=backend
-    )
+    return Transcript(text=text, language=language, segments=kept, backend=backend, claim_segments=claims)
 
 
 def merge_transcripts(parts: Sequence[Transcript]) -> Transcript:
-    """Concatenate chunk transcripts in order (text joined, segments concatenated).
+    """Concatenate chunk transcripts in order (text joined, segments and claim segments concatenated).
 
     The language is the most common non-None one (the first seen wins a tie); the backend is
     the first one that is not ``"none"``.
@@ -60,4 +64,5 @@ def merge_transcripts(parts: Sequence[Transcript]) -> Transcript:
         language=languages.most_common(1)[0][0] if languages else None,
         segments=tuple(s for p in parts for s in p.segments),
         backend=backends[0] if backends else "none",
+        claim_segments=tuple(s for p in parts for s in p.claim_segments),
     )

@@ -58,9 +58,11 @@ class WhisperTranscriber:
         tokenizer = self._model.hf_tokenizer
         count = lambda text: len(tokenizer.encode(" " + text).ids)  # noqa: E731
         self._hotwords = {lang: hotwords(terms, count) for lang, terms in (vocabulary or {}).items()} if config.claim_hotwords else {}
+        self._claim_prompts = dict(config.claim_prompts) if self._hotwords else {}
 
     def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> Transcript:
-        """Recognise one chunk; segment times are seconds from the window start (``offset`` added)."""
+        """Recognise one chunk; segment times are seconds from the window start (``offset`` added). With claim
+        hotwords, the chunk is decoded a second time told the claim terms, for the claims screening alone."""
         audio = as_mono_float32(samples)
         if not has_speech_candidate(audio):
             return Transcript(backend=self.name)
@@ -68,29 +70,35 @@ class WhisperTranscriber:
         try:
             options = self._decoding(audio)
             found, info = self._model.transcribe(audio, **options)
-            decoded = list(found)
-            if options.get("hotwords") and _loops(decoded):
-                # on speech it cannot make out Whisper may repeat the hotwords and loop ("fda approved, every 101, every
-                # 101, ..."): the chunk is decoded again without them, and the less repetitive decoding is kept
-                plain, _ = self._model.transcribe(audio, **{**options, "hotwords": None})
-                decoded = min((decoded, list(plain)), key=_worst_ratio)
-            segments = [_segment(s.start, s.end, s.text, duration, offset) for s in decoded]
+            segments = [_segment(s.start, s.end, s.text, duration, offset) for s in found]
+            claims = [_segment(s.start, s.end, s.text, duration, offset) for s in self._claims_decoding(audio, options)]
         except (RuntimeError, ValueError) as exc:
             raise ModelError(str(self.model_dir), f"Whisper transcription failed: {exc}") from exc
-        return make_transcript(segments, info.language, self.name)
+        return make_transcript(segments, info.language, self.name, claim_segments=claims)
 
     def _decoding(self, audio: np.ndarray) -> dict:
-        """The options for this chunk: its language (given, or detected among ``languages``) and that language's hotwords."""
+        """The options for this chunk: its language, given or detected among ``languages``."""
         options = dict(self._options)
-        language = options["language"]
-        if language is None and (self._languages or self._hotwords):
+        if options["language"] is None and (self._languages or self._hotwords):
             _, _, probabilities = self._model.detect_language(audio=audio, vad_filter=True)
             ranked = dict(probabilities)
             allowed = self._languages or tuple(ranked)
-            language = options["language"] = max(allowed, key=lambda code: ranked.get(code, 0.0))
-        if self._hotwords.get(language):
-            options["hotwords"] = self._hotwords[language]
+            options["language"] = max(allowed, key=lambda code: ranked.get(code, 0.0))
         return options
+
+    def _claims_decoding(self, audio: np.ndarray, options: dict) -> list:
+        """The chunk decoded again with the claim terms of its language as hotwords, and that language's claim
+        prompt: a spoken claim comes out spelt as the rules write it. Told which words to expect, Whisper may
+        also hear them in names or echo them into speech it cannot make out, so this text is screened for
+        claims only and never fused; a decoding that loops (echoed hotwords) is dropped."""
+        language = options["language"]
+        words, prompt = self._hotwords.get(language), self._claim_prompts.get(language)
+        if not words and not prompt:
+            return []
+        told = " ".join(p for p in (options["initial_prompt"], prompt) if p) or None
+        found, _ = self._model.transcribe(audio, **{**options, "hotwords": words or None, "initial_prompt": told})
+        decoded = list(found)
+        return [] if _loops(decoded) else decoded
 
     def close(self) -> None:
         self._model = None  # CTranslate2 frees the weights with the last reference

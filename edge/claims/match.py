@@ -28,6 +28,7 @@ class Reading:
     in_product: bool | None = None
     start: float | None = None
     end: float | None = None
+    told: bool = False  # speech of the decoding told the claim terms (asr.claim_segments)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Flag:
     values: dict[str, Any] = field(default_factory=dict)
     departments: tuple[str, ...] = ()  # the rule's scope, carried so that a flag can be judged without its rule set
     except_departments: tuple[str, ...] = ()
+    claims_decoding: bool = False
 
     def document(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "rule_set": self.rule_set, "family": self.family, "reference": self.reference,
@@ -54,6 +56,8 @@ class Flag:
             out["ocr_line"], out["in_product"] = self.ocr_line, self.in_product
         if self.segment is not None:
             out["segment"] = [round(self.segment[0], 3), round(self.segment[1], 3)]
+        if self.claims_decoding:
+            out["claims_decoding"] = True
         if self.values:
             out["values"] = self.values
         if self.departments:
@@ -118,7 +122,7 @@ def _flag(rule: ClaimRule, rule_set: RuleSet, reading: Reading, matched: str, va
     segment = (reading.start, reading.end) if reading.start is not None and reading.end is not None else None
     return Flag(rule.id, rule_set.name, rule.family, rule.reference, rule.severity, matched, reading.text, reading.modality,
                 reading.index, reading.in_product if reading.modality == "ocr" else None, segment, values or {},
-                rule.departments, rule.except_departments)
+                rule.departments, rule.except_departments, reading.told)
 
 
 def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Reading]) -> list[Flag]:

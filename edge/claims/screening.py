@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from edge.claims.match import Reading, applies, screen
+from edge.claims.match import Flag, Reading, applies, screen
 from edge.claims.rules import RulesError, RuleSet, configured_rule_sets
 from edge.claims.watchlist import FAMILY, RULE_SET, holds_for, watch_flags
 from edge.config.models import ClaimsConfig, WatchEntry
@@ -34,7 +34,7 @@ class Screening:
 
     def section(self, evidence: Mapping[str, Any]) -> dict[str, Any]:
         """The evidence's ``claims``: the sets applied (watchlist included, when one is configured) and their flags."""
-        readings = evidence_readings(evidence)
+        readings = [r for r in evidence_readings(evidence) if not r.told or _told_fits(evidence)]
         flags, used = [], []
         for language in ("zh", "en"):  # terms: each reading by the sets written in its own script
             mine = [r for r in readings if (script_of(r.text) == language)]
@@ -44,7 +44,8 @@ class Screening:
             used += [s.name for s in sets if mine]
         window = self._sets(window_language(evidence))  # a price mismatch is one fact of the window: flagged once
         flags += screen(window, readings, every_department=True, checks=True)
-        flags += watch_flags(self.watchlist, readings)
+        flags = _once(flags)
+        flags += watch_flags(self.watchlist, [r for r in readings if not r.told])  # names are the first decoding's to hear
         names = [s.name for s in self.rule_sets if s.name in used or s in window] + ([RULE_SET] if self.watchlist else [])
         return {"rule_sets": names, "flags": [flag.document() for flag in sorted(flags, key=_order)]}
 
@@ -96,6 +97,26 @@ def script_of(text: str) -> str:
     return "zh" if has_cjk(text) else "en"
 
 
+def _told_fits(evidence: Mapping[str, Any]) -> bool:
+    """Is the claims decoding screened? Not when the speech was decoded as another language than the pack and
+    the live room are written in: Whisper misjudged the language, was told the other language's terms, and
+    writes them into speech it cannot make out (espeak's Mandarin decoded as English: "T4-1, every, cure")."""
+    spoken = str((evidence.get("asr") or {}).get("language") or "").lower()[:2]
+    return spoken not in ("zh", "en") or not (evidence.get("ocr") or {}).get("lines") or spoken == window_language(evidence)
+
+
+def _once(flags: list[Flag]) -> list[Flag]:
+    """The flags less those of the claims decoding that a flag of the first decoding already raised for the same
+    rule over the same stretch of speech (both decodings heard the claim)."""
+    first = [f for f in flags if f.modality == "asr" and not f.claims_decoding]
+    return [f for f in flags if not f.claims_decoding or not any(_same_claim(f, g) for g in first)]
+
+
+def _same_claim(told: Flag, plain: Flag) -> bool:
+    (a, b), (c, d) = told.segment or (0.0, 0.0), plain.segment or (0.0, 0.0)
+    return (told.rule_set, told.rule) == (plain.rule_set, plain.rule) and a < d and c < b
+
+
 def _order(flag: Any) -> tuple:
     """Flags in reading order: OCR lines by index, then speech by time."""
     line = flag.ocr_line if flag.ocr_line is not None else -1
@@ -103,8 +124,8 @@ def _order(flag: Any) -> tuple:
 
 
 def evidence_readings(evidence: Mapping[str, Any]) -> list[Reading]:
-    """The evidence's OCR lines (index, on the product or not) and speech segments (start, end) as readings.
-    A transcript without segments is one reading over the window."""
+    """The evidence's OCR lines (index, on the product or not) and speech segments (start, end) as readings, those
+    of the claims decoding last. A transcript without segments is one reading over the window."""
     readings = [Reading(line["text"], "ocr", index=i, in_product=line.get("in_product")) for i, line in enumerate(ocr_lines(evidence))]
     asr = evidence.get("asr") or {}
     timed = segments(asr)
@@ -112,6 +133,8 @@ def evidence_readings(evidence: Mapping[str, Any]) -> list[Reading]:
         window = evidence.get("window") or {}
         timed = [{"start": 0.0, "end": float(window.get("end", 0.0)) - float(window.get("start", 0.0)), "text": asr["text"]}]
     readings += [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"])) for s in timed if s["text"].strip()]
+    readings += [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"]), told=True)
+                 for s in asr.get("claim_segments") or () if s["text"].strip()]
     return readings
 
 

@@ -203,9 +203,15 @@ class WhisperAsrConfig(AsrSection):
         ("zh", "en"), description="With language None: detect among these only (the streams' languages; Whisper takes "
         "synthetic or accented English for Norwegian or Thai). None: any of Whisper's languages.")
     claim_hotwords: bool = Field(
-        False, description="Give Whisper the terms of the claim rule sets written in the detected language as hotwords, "
-        "so that a spoken claim is spelt as the rules write it (tools/asr_hotwords.py measures it). Off by default: "
-        "it also changes how names are heard (the demo's 'Aurora' became 'Rural').")
+        True, description="Decode each chunk a second time, given the terms of the claim rule sets written in the detected "
+        "language as hotwords and that language's claim_prompts, and screen that text for claims only: a spoken claim "
+        "comes out spelt as the rules write it (tools/asr_hotwords.py measures it). The text the fusion reads stays the "
+        "first decoding's (told the claim terms, Whisper also hears them in names: the demo's 'Aurora' became 'Rural'). "
+        "Doubles the decoding time of speech; off: one decoding, screened as well.")
+    claim_prompts: dict[str, str] = Field(
+        default_factory=lambda: {"en": "Prices are in yuan."}, description="Language -> text the claims decoding reads as "
+        "if said before each chunk (with claim_hotwords): how the streams state prices, so that a spoken price keeps its "
+        "unit. No number in it: Whisper may repeat a prompt's number into a silent chunk.")
     compute_type: str = Field("int8", description="CTranslate2 compute type (int8, float16, float32).")
     beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy (deterministic).")
     prompt: str | None = Field(

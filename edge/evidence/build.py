@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from edge.config.models import Config
-from edge.evidence.forms import box_form, segment_forms
+from edge.evidence.forms import box_form, segment_forms, timed_form
 from edge.evidence.schema import EVIDENCE_SCHEMA
 from edge.types import FusedText, Keyframe, ModelInfo, Readings, Selection, StreamInfo
 
@@ -91,6 +91,7 @@ def build_evidence(
             "language": transcript.language,
             "text": transcript.text,
             "segments": segment_forms(transcript.text, transcript.segments),
+            **({"claim_segments": [timed_form(s) for s in transcript.claim_segments]} if transcript.claim_segments else {}),
         },
         "vl": readings.vl,
         "models": {role: asdict(info) for role, info in provenance.models.items() if info is not None},  # the models that ran

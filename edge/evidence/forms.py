@@ -63,6 +63,11 @@ def segment_forms(text: str, segments: Sequence[Any]) -> list[Any]:
     return forms
 
 
+def timed_form(segment: Any) -> dict[str, Any]:
+    """One ASR segment as ``{"start", "end", "text"}``, times rounded to the millisecond."""
+    return {"start": round(segment.start, 3), "end": round(segment.end, 3), "text": segment.text}
+
+
 def segments(asr: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The ``asr`` section's segments as ``{"start", "end", "text"}``, whichever form they were written in."""
     text = asr.get("text") or ""

@@ -140,20 +140,21 @@ def _espeak(tmp_path, text: str, wpm: int) -> np.ndarray:
 
 def test_claim_hotwords_spell_a_spoken_claim_as_the_rules_write_it(tmp_path):
     """asr.claim_hotwords: espeak's quick "It cures acne!" comes out as "It's your Macnick" without the rule terms and
-    with "cure" in it with them, so the medical rule fires (issue 15: spoken claims)."""
+    with "cure" in it with them, so the medical rule fires on the claims decoding; the text the fusion reads is the
+    first decoding's, as without them (issue 15: spoken claims)."""
     from edge.claims import Reading, screen, screening_for
     from edge.config.models import ClaimsConfig
 
     screening = screening_for(ClaimsConfig())
     speech = _espeak(tmp_path, "It cures acne! Today I'm showing you the hand cream, 120 grams, only 76 yuan.", 180)
-    heard = {}
-    for hot in (False, True):
-        transcriber = create_transcriber(WhisperAsrConfig(claim_hotwords=hot), threads=2, vocabulary=screening.vocabulary())
-        heard[hot] = transcriber.transcribe(speech).text
-    flags = {hot: {f.family for f in screen(screening.rule_sets, [Reading(text, "asr")], language="en", every_department=True)}
-             for hot, text in heard.items()}
-    assert "medical" in flags[True], heard[True]
-    assert "medical" not in flags[False], heard[False]  # the case is one hotwords decide
+    heard = {hot: create_transcriber(WhisperAsrConfig(claim_hotwords=hot), threads=2, vocabulary=screening.vocabulary()).transcribe(speech)
+             for hot in (False, True)}
+    families = lambda text: {f.family for f in screen(screening.rule_sets, [Reading(text, "asr")], language="en",  # noqa: E731
+                                                      every_department=True)}
+    told = " ".join(s.text for s in heard[True].claim_segments)
+    assert "medical" in families(told), told
+    assert heard[True].text == heard[False].text and not heard[False].claim_segments
+    assert "medical" not in families(heard[False].text), heard[False].text  # the case is one hotwords decide
 
 
 def test_detection_keeps_to_the_configured_languages(tmp_path):
@@ -171,10 +172,10 @@ def test_hotwords_keep_to_their_token_budget():
     assert text.startswith("term0, term1") and len(text.split()) == HOTWORD_TOKENS
 
 
-def test_a_decoding_the_hotwords_send_into_a_loop_is_done_again_without_them(tmp_path):
+def test_a_claims_decoding_the_hotwords_send_into_a_loop_is_dropped(tmp_path):
     """Speech Whisper cannot make out (espeak's `cmn` voice spells pinyin in English) loops with the hotwords
-    ("for the 1,000,000,000,..."), and may repeat them as a claim nobody made; the chunk is decoded again without
-    them and the less repetitive text kept."""
+    ("for the 1,000,000,000,..."), and may repeat them as a claim nobody made; such a claims decoding is dropped,
+    and the first decoding is kept."""
     import zlib
 
     from edge.asr.whisper import LOOP_RATIO
@@ -190,9 +191,13 @@ def test_a_decoding_the_hotwords_send_into_a_loop_is_done_again_without_them(tmp
     said = "大家好！今天给大家推荐锦鲤肠道鱼油，120粒，直播间只要276元。"
     subprocess.run([espeak, "-v", "cmn", "-s", "170", "-w", str(wav), said], check=True)
     speech = resample(*read_wav(wav))
-    hot = create_transcriber(WhisperAsrConfig(claim_hotwords=True), threads=2, vocabulary=asr_vocabulary(Config().claims))
+    hot = create_transcriber(WhisperAsrConfig(claim_hotwords=True, claim_prompts={}), threads=2,
+                             vocabulary=asr_vocabulary(Config().claims))
+    options = hot._decoding(speech)
     ratio = lambda text: len(text.encode()) / len(zlib.compress(text.encode()))  # noqa: E731  Whisper's measure
-    with_hotwords = " ".join(s.text.strip() for s in hot._model.transcribe(speech, **hot._decoding(speech))[0])
-    assert ratio(with_hotwords) > LOOP_RATIO  # the case is one the fallback decides
-    kept = hot.transcribe(speech).text
-    assert kept != with_hotwords and ratio(kept) < ratio(with_hotwords)
+    told = {**options, "hotwords": hot._hotwords[options["language"]]}
+    with_hotwords = " ".join(s.text.strip() for s in hot._model.transcribe(speech, **told)[0])
+    assert ratio(with_hotwords) > LOOP_RATIO  # the case is one the check decides
+    assert hot._claims_decoding(speech, options) == []
+    transcript = hot.transcribe(speech)
+    assert transcript.text and all(ratio(s.text) <= LOOP_RATIO for s in transcript.claim_segments)

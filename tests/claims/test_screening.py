@@ -183,3 +183,42 @@ def test_vocabulary_lists_each_languages_claim_terms_for_the_asr():
     assert "clinically proven" in vocabulary["en"] and "was" not in vocabulary["en"]
     assert "最佳" in vocabulary["zh"] or any("最" in term for term in vocabulary["zh"])
     assert len(vocabulary["en"]) == len(set(vocabulary["en"]))
+
+
+def test_the_claims_decoding_is_screened_once_and_marked_and_never_fused():
+    """asr.claim_segments (the decoding told the claim terms): a claim only it heard is flagged and marked as its; one
+    both decodings heard is flagged once, from the first; its words never reach the fused fields or the watchlist."""
+    lines = [line("AURORA", height=60, top=40), line("Hydra Glow Face Cream", height=30, top=120),
+             line("Only ¥129 today", height=30, in_product=False, top=600)]
+    speech = "It's your Macnick. The best price, only 129 yuan."
+    doc = evidence(lines, speech, segments=[(0.0, 1.5, "It's your Macnick."), (1.6, 4.0, "The best price, only 129 yuan.")])
+    doc["asr"]["claim_segments"] = [{"start": 0.0, "end": 1.5, "text": "It cures acne. Lumina"},
+                                    {"start": 1.6, "end": 4.0, "text": "The best price, only 120 yuan."}]
+    listed = {"watchlist": [{"brand": "Lumina"}]}
+    flags = screened(doc, listed)["claims"]["flags"]
+    medical = [f for f in flags if f["family"] == "medical"]
+    assert len(medical) == 1 and medical[0]["claims_decoding"] is True and medical[0]["segment"] == [0.0, 1.5]
+    absolute = [f for f in flags if f["family"] == "absolute"]
+    assert len(absolute) == 1 and "claims_decoding" not in absolute[0], absolute
+    # the first decoding's ¥129 is the one shown: the claims decoding's ¥120 raises no mismatch
+    assert not [f for f in flags if f["rule"] == "price-mismatch"] and not [f for f in flags if f["family"] == "watchlist"]
+    result = fuse_local(screened(doc, listed))
+    assert "acne" not in json.dumps({k: v for k, v in result.items() if k != "claims"}).lower()
+    assert [f["family"] for f in result["claims"] if f["family"] == "medical"] == ["medical"]
+    without = dict(doc, asr={k: v for k, v in doc["asr"].items() if k != "claim_segments"})
+    assert not [f for f in screened(without)["claims"]["flags"] if f["family"] == "medical"]
+
+
+def test_the_claims_decoding_of_speech_taken_for_another_language_than_the_packs_is_not_screened():
+    """Whisper decoded the speech as English on a Chinese pack and live room: told the English terms, it writes them
+    into speech it cannot make out, so that decoding's "cure" is no claim; on an English pack it is one."""
+    segments = [(0.0, 3.0, "T4-1, every, d1-1, every.")]
+    told = [{"start": 0.0, "end": 3.0, "text": "T4-1, every, d1-1, every, cure."}]
+    chinese = evidence([line("清颜", height=60, top=40), line("保湿精华液", height=30, top=120), line("直播价 ¥129", height=30, top=600)],
+                       "T4-1, every, d1-1, every.", segments=segments, language="en")
+    chinese["asr"]["claim_segments"] = told
+    assert not [f for f in screened(chinese)["claims"]["flags"] if f["family"] == "medical"]
+    english = evidence([line("AURORA", height=60, top=40), line("Hydra Glow Face Cream", height=30, top=120)],
+                       "T4-1, every, d1-1, every.", segments=segments, language="en")
+    english["asr"]["claim_segments"] = told
+    assert [f["matched"] for f in screened(english)["claims"]["flags"] if f["family"] == "medical"] == ["cure"]
