@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.asr import create_transcriber
-from edge.claims import Reading, asr_vocabulary, screen, screening_for
+from edge.claims import Reading, asr_vocabulary, screen, screening_for, screens_claims_decoding
 from edge.claims.match import prices_in
 from edge.config import Config
 from edge.config.models import WhisperAsrConfig
@@ -48,9 +48,11 @@ def spoken_price(truth: dict) -> str:
     return claims[0]["spoken"] if claims else truth["price"]
 
 
-def readings(transcript: Transcript) -> list[Reading]:
-    """The texts screened: the transcript's, and the claims decoding's segments."""
-    return [Reading(transcript.text, "asr"), *(Reading(s.text, "asr", told=True) for s in transcript.claim_segments)]
+def readings(transcript: Transcript, shown: str) -> list[Reading]:
+    """The texts screened: the transcript's, and the claims decoding's segments where the screening would take them
+    (``shown``: the language of the clip's pack and live room, the truth's)."""
+    told = transcript.claim_segments if screens_claims_decoding(transcript.language, shown) else ()
+    return [Reading(transcript.text, "asr"), *(Reading(s.text, "asr", told=True) for s in told)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             report, flagged = [], False
             for name, transcriber in transcribers.items():
                 transcript = transcriber.transcribe(audio)
-                screened = readings(transcript)
+                screened = readings(transcript, truth["language"])
                 flags = screen(rule_sets, screened, every_department=True, checks=False)
                 found = {f.family for f in flags if f.family in TERM_FAMILIES}
                 priced = any(spoken_price(truth) in prices_in(r) for r in screened)

@@ -15,7 +15,7 @@ from typing import Any
 
 from edge.claims.normalise import contains, normalise
 from edge.claims.rules import ClaimRule, RuleSet, in_scope
-from edge.numbers import find_prices
+from edge.numbers import amount, find_prices, words_to_numbers
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def screen(rule_sets: Iterable[RuleSet], readings: Sequence[Reading], department
                     continue
                 values = {}
                 if rule.check == "original-price":
-                    values = {"original": prices_in(reading)}
+                    values = {"original": _said_after(matched, reading, readings) or prices_in(reading)}
                     if not values["original"]:
                         continue
                 flags.append(_flag(rule, rule_set, reading, matched, values))
@@ -148,6 +148,25 @@ def prices_in(reading: Reading) -> list[str]:
     """The prices a reading states; in speech also after the ASR's known spellings of yuan."""
     text = _YUAN_AS_HEARD.sub(" yuan", reading.text) if reading.modality == "asr" else reading.text
     return find_prices(text)
+
+
+def _said_after(marker: str, reading: Reading, readings: Sequence[Reading]) -> list[str]:
+    """In speech, the amount said right after an original-price marker ("original price 229 yuan, now only 129
+    yuan" says ¥229): the marker says it is a price, also where the ASR dropped the unit; the window's shown
+    currency then (¥ when none is shown). On packaging a bare number after the words may be anything (a model
+    number), so not there."""
+    if reading.modality != "asr":
+        return []
+    text = words_to_numbers(normalise(_YUAN_AS_HEARD.sub(" yuan", reading.text)))
+    found = re.search(rf"{re.escape(normalise(marker))}\W{{0,3}}(?:is\s+|was\s+|of\s+)?[¥$€£]?\s*(\d+(?:\.\d+)?)(?![\d.]*\s*%)"
+                      r"(?:\s*(?:元|块|yuan|rmb|dollars?|euros?)\b)?", text)
+    if found is None:
+        return []
+    said = find_prices(found.group(0))  # its currency was said
+    if said:
+        return said[:1]
+    shown = [p for r in readings if r.modality == "ocr" for p in find_prices(r.text)]
+    return [f"{shown[0][0] if shown else '¥'}{amount(found.group(1))}"]
 
 
 def _marked(rule: ClaimRule, reading: Reading) -> bool:

@@ -98,11 +98,17 @@ def script_of(text: str) -> str:
 
 
 def _told_fits(evidence: Mapping[str, Any]) -> bool:
-    """Is the claims decoding screened? Not when the speech was decoded as another language than the pack and
-    the live room are written in: Whisper misjudged the language, was told the other language's terms, and
-    writes them into speech it cannot make out (espeak's Mandarin decoded as English: "T4-1, every, cure")."""
-    spoken = str((evidence.get("asr") or {}).get("language") or "").lower()[:2]
-    return spoken not in ("zh", "en") or not (evidence.get("ocr") or {}).get("lines") or spoken == window_language(evidence)
+    lines = (evidence.get("ocr") or {}).get("lines")
+    return screens_claims_decoding((evidence.get("asr") or {}).get("language"), window_language(evidence) if lines else None)
+
+
+def screens_claims_decoding(spoken: str | None, shown: str | None) -> bool:
+    """Is the claims decoding screened? Not when the speech was decoded as another language (``spoken``) than the
+    pack and the live room are written in (``shown``, None when nothing is): Whisper misjudged the language, was
+    told the other language's terms, and writes them into speech it cannot make out (espeak's Mandarin decoded as
+    English: "T4-1, every, cure")."""
+    spoken = str(spoken or "").lower()[:2]
+    return spoken not in ("zh", "en") or shown is None or spoken == shown
 
 
 def _once(flags: list[Flag]) -> list[Flag]:

@@ -123,6 +123,28 @@ def test_a_spoken_price_the_banner_does_not_show_is_flagged_with_both_values_and
     assert not [f for f in screen(shipped_rule_sets(), agree, SKIN, "en") if f.rule == "price-mismatch"]
 
 
+@pytest.mark.parametrize("said, shown, original", [
+    ("original price 229, now only 129", "Only ¥129 today", "¥229"),            # the ASR dropped the yuan
+    ("Original price: two hundred twenty nine, now only 129 yuan", "$129", "$229"),  # the currency of what is shown
+    ("原价 229，直播间只要129元", "直播价 ¥129", "¥229"),
+    ("original price 199 yuan, now only 129 yuan", "Only ¥129 today", "¥199"),  # the old price, not the live one too
+])
+def test_a_spoken_original_price_is_a_price_without_its_unit(said, shown, original):
+    readings = [Reading(said, "asr", start=0.0, end=3.0), Reading(shown, "ocr", index=0)]
+    flags = [f for f in screen(shipped_rule_sets(), readings, SKIN) if f.rule == "original-price"]
+    assert [f.values for f in flags] == [{"original": [original]}]
+
+
+@pytest.mark.parametrize("text, modality", [
+    ("the original price formula, now only 129", "asr"),  # no amount after the words
+    ("original price 20% higher", "asr"),                   # a percentage is no price
+    ("Original price 229", "ocr"),                          # on packaging a bare number may be a model number
+])
+def test_a_bare_number_is_an_original_price_only_right_after_the_words_in_speech(text, modality):
+    reading = Reading(text, modality, start=0.0, end=3.0) if modality == "asr" else Reading(text, modality, index=0)
+    assert not [f for f in screen(shipped_rule_sets(), [reading], SKIN) if f.rule == "original-price"]
+
+
 @pytest.mark.parametrize("body, message", [
     ("name: s\njurisdiction: x\nlanguage: zh\nrules:\n  - {id: r1, family: absolute, reference: a, terms: [x], colour: red}\n",
      "sets.yaml: rule r1: colour: unknown key"),
