@@ -7,7 +7,9 @@ This runs the configured fusion (the local rules by default) over each evidence 
 results against the truth with the same similarity and thresholds, and prints Table 11's Strategy A
 column and the table by packaging layout family; decode, detection and OCR are not repeated.
 ``--results FILE`` also writes the new results as ``results.jsonl`` rows of variant ``A@1`` (what
-``tools/claims_table.py`` reads), so that the claims table follows a fusion or scope change too.
+``tools/claims_table.py`` reads), so that the claims table follows a fusion or scope change too;
+``--screen`` first screens each evidence again with the configured claims section (the box's stage), so that
+it follows a change of the rules or the matcher as well.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from livebench.metrics import same_text, score_fields, summarise  # noqa: E402
 from livebench.report import Tables, md_table, pct  # noqa: E402
 from livebench.similarity import EMBEDDERS, FieldSimilarity, create_embedder  # noqa: E402
 
+from edge.claims import screening_for  # noqa: E402
 from edge.config import parse_config  # noqa: E402
 from edge.fusion import create_fusion  # noqa: E402
 
@@ -32,8 +35,9 @@ FIELDS = ("brand", "product_name", "category")
 
 
 def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path | None, embedder: str,
-           results: Path | None = None) -> str:
+           results: Path | None = None, screen: bool = False) -> str:
     base = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}) if config else {}
+    screening = screening_for(parse_config(base, source=str(config or "defaults")).claims) if screen else None
     rows = [json.loads(line) for line in (evaluation / "evidence.jsonl").read_text(encoding="utf-8").splitlines() if line]
     detectors = sorted({r["detector"] for r in rows}) if detector is None else [detector]
     if not rows or not set(detectors) <= {r["detector"] for r in rows}:
@@ -46,7 +50,8 @@ def refuse(evaluation: Path, dataset: Path, detector: str | None, config: Path |
             scores = []
             for row in (r for r in rows if r["detector"] == name):
                 truth = json.loads((dataset / row["truth"]).read_text(encoding="utf-8"))
-                result = fuse(row["evidence"])
+                evidence = row["evidence"] if screening is None else {**row["evidence"], "claims": screening.section(row["evidence"])}
+                result = fuse(evidence)
                 written.append({"clip": row["clip"], "detector": name, "variant": "A@1", "result": result})
                 similarity.prepare([result.get(f) for f in FIELDS] + [truth[f] for f in FIELDS])
                 score = score_fields(result, truth, similarity)
@@ -76,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, default=None, help="LiveGuard YAML whose fusion section to use (default: built-in)")
     ap.add_argument("--embedder", choices=EMBEDDERS, default="use", help="field-similarity model (default use, as evaluate.py)")
     ap.add_argument("--results", type=Path, default=None, help="also write the re-fused results here (results.jsonl rows)")
+    ap.add_argument("--screen", action="store_true", help="screen the evidence for claims again before fusing it")
     args = ap.parse_args(argv)
-    print(refuse(args.evaluation, args.dataset, args.detector, args.config, args.embedder, args.results))
+    print(refuse(args.evaluation, args.dataset, args.detector, args.config, args.embedder, args.results, args.screen))
     return 0
 
 

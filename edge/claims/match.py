@@ -8,6 +8,7 @@ start and end).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class Reading:
     start: float | None = None
     end: float | None = None
     told: bool = False  # speech of the decoding told the claim terms (asr.claim_segments)
+    written: str | None = None  # the text as the evidence writes it, where ``text`` is what is screened of it
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ def _match(rule: ClaimRule, reading: Reading) -> str | None:
 
 def _flag(rule: ClaimRule, rule_set: RuleSet, reading: Reading, matched: str, values: dict[str, Any] | None = None) -> Flag:
     segment = (reading.start, reading.end) if reading.start is not None and reading.end is not None else None
-    return Flag(rule.id, rule_set.name, rule.family, rule.reference, rule.severity, matched, reading.text, reading.modality,
+    text = reading.written or reading.text
+    return Flag(rule.id, rule_set.name, rule.family, rule.reference, rule.severity, matched, text, reading.modality,
                 reading.index, reading.in_product if reading.modality == "ocr" else None, segment, values or {},
                 rule.departments, rule.except_departments, reading.told)
 
@@ -130,7 +133,9 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     Lines with an original-price marker (the rule's terms) state the old price, not the live one."""
     said = [(r, p) for r in readings if r.modality == "asr" for p in prices_in(r)]
     shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
-    if not said or not shown or {p for _, p in said} & {p for _, p in shown}:
+    # any price heard that is shown clears the window, also one of the claims decoding's amounts screened out of it
+    heard = {p for r in readings if r.modality == "asr" for p in prices_in(dataclasses.replace(r, text=r.written or r.text))}
+    if not said or not shown or heard & {p for _, p in shown}:
         return []
     values = {"spoken": sorted({p for _, p in said}), "shown": sorted({p for _, p in shown}),
               "spoken_at": [[round(r.start or 0.0, 3), round(r.end or 0.0, 3)] for r, _ in said],
@@ -139,6 +144,7 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     return [_flag(rule, rule_set, said[0][0], matched, values)]
 
 
+FOLLOWS_WITHIN = 0.5  # s: a segment starting this close to another's end continues its sentence
 # How the bundled Whisper writes a spoken "yuan" after a number ("129 u.n.", "129 UN", "129 uun", "129 uon", "129 u1":
 # seen in the development sets' transcripts), in speech only: on packaging and banners these letters mean something else.
 _YUAN_AS_HEARD = re.compile(r"(?<=\d)\s*(?:u\.\s?n\.?|uu?n|uon|u1)(?![a-z0-9])", re.IGNORECASE)
@@ -157,7 +163,8 @@ def _said_after(marker: str, reading: Reading, readings: Sequence[Reading]) -> l
     number), so not there."""
     if reading.modality != "asr":
         return []
-    text = words_to_numbers(normalise(_YUAN_AS_HEARD.sub(" yuan", reading.text)))
+    then = [r for r in readings if r.modality == "asr" and r.told == reading.told and _follows(r, reading)]
+    text = words_to_numbers(normalise(_YUAN_AS_HEARD.sub(" yuan", " ".join([reading.text, *(r.text for r in then[:1])]))))
     found = re.search(rf"{re.escape(normalise(marker))}\W{{0,3}}(?:is\s+|was\s+|of\s+)?[¥$€£]?\s*(\d+(?:\.\d+)?)(?![\d.]*\s*%)"
                       r"(?:\s*(?:元|块|yuan|rmb|dollars?|euros?)\b)?", text)
     if found is None:
@@ -167,6 +174,14 @@ def _said_after(marker: str, reading: Reading, readings: Sequence[Reading]) -> l
         return said[:1]
     shown = [p for r in readings if r.modality == "ocr" for p in find_prices(r.text)]
     return [f"{shown[0][0] if shown else '¥'}{amount(found.group(1))}"]
+
+
+def _follows(later: Reading, reading: Reading) -> bool:
+    """Does speech segment ``later`` start where ``reading`` ends (Whisper may end a segment between "original
+    price" and its amount)?"""
+    if later.start is None or reading.end is None or later is reading:
+        return False
+    return abs(later.start - reading.end) <= FOLLOWS_WITHIN
 
 
 def _marked(rule: ClaimRule, reading: Reading) -> bool:

@@ -9,7 +9,9 @@ the same evidence and department, and a central worker needs no rule sets of its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,6 +22,7 @@ from edge.claims.watchlist import FAMILY, RULE_SET, holds_for, watch_flags
 from edge.config.models import ClaimsConfig, WatchEntry
 from edge.errors import ConfigError
 from edge.evidence.forms import ocr_lines, segments
+from edge.numbers import words_to_numbers
 from edge.text import has_cjk
 
 
@@ -138,10 +141,24 @@ def evidence_readings(evidence: Mapping[str, Any]) -> list[Reading]:
     if not timed and (asr.get("text") or "").strip():
         window = evidence.get("window") or {}
         timed = [{"start": 0.0, "end": float(window.get("end", 0.0)) - float(window.get("start", 0.0)), "text": asr["text"]}]
-    readings += [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"])) for s in timed if s["text"].strip()]
-    readings += [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"]), told=True)
-                 for s in asr.get("claim_segments") or () if s["text"].strip()]
-    return readings
+    first = [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"])) for s in timed if s["text"].strip()]
+    told = [Reading(s["text"], "asr", start=float(s["start"]), end=float(s["end"]), told=True)
+            for s in asr.get("claim_segments") or () if s["text"].strip()]
+    return readings + first + [_amounts_heard_first(r, first) for r in told]
+
+
+_AMOUNT = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _amounts_heard_first(told: Reading, first: Sequence[Reading]) -> Reading:
+    """``told`` with every amount the first decoding did not hear over the same stretch blanked out. The claims
+    decoding is told words and how prices are stated, not amounts: an amount only it heard is its prompt's and
+    hotwords' doing ("100% genuine" for "103 UN", "200.8 yuan" for "200A to 1"), so no price or term with a
+    number comes of it."""
+    near = [r for r in first if (r.start or 0.0) < (told.end or 0.0) and (told.start or 0.0) < (r.end or 0.0)] or list(first)
+    heard = {m.group(0) for r in near for m in _AMOUNT.finditer(words_to_numbers(r.text))}
+    text = _AMOUNT.sub(lambda m: m.group(0) if m.group(0) in heard else "…", words_to_numbers(told.text))
+    return dataclasses.replace(told, text=text, written=told.text) if text != told.text else told
 
 
 def result_claims(section: Mapping[str, Any], department: str | None, brand: str | None, product_name: str | None) -> list[dict[str, Any]]:

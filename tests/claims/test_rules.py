@@ -135,6 +135,14 @@ def test_a_spoken_original_price_is_a_price_without_its_unit(said, shown, origin
     assert [f.values for f in flags] == [{"original": [original]}]
 
 
+def test_an_original_price_whose_amount_whisper_put_in_the_next_segment_is_read():
+    readings = [Reading("the vitamin C, 60 pieces, original price", "asr", start=0.1, end=4.3),
+                Reading("340 I-NU-N, now only 240", "asr", start=4.3, end=7.1), Reading("¥240", "ocr", index=0)]
+    assert [f.values for f in screen(shipped_rule_sets(), readings, SKIN) if f.rule == "original-price"] == [{"original": ["¥340"]}]
+    later = [readings[0], Reading("340 I-NU-N, now only 240", "asr", start=6.0, end=7.1)]  # another sentence
+    assert not [f for f in screen(shipped_rule_sets(), later, SKIN) if f.rule == "original-price"]
+
+
 @pytest.mark.parametrize("text, modality", [
     ("the original price formula, now only 129", "asr"),  # no amount after the words
     ("original price 20% higher", "asr"),                   # a percentage is no price

@@ -222,3 +222,24 @@ def test_the_claims_decoding_of_speech_taken_for_another_language_than_the_packs
                        "T4-1, every, d1-1, every.", segments=segments, language="en")
     english["asr"]["claim_segments"] = told
     assert [f["matched"] for f in screened(english)["claims"]["flags"] if f["family"] == "medical"] == ["cure"]
+
+
+def test_an_amount_only_the_claims_decoding_heard_raises_nothing_and_one_it_heard_shown_clears_the_window():
+    """The claims decoding is told words and how prices are stated, not amounts: "100% genuine" where the first
+    decoding heard "103 UN", or its "200.8 yuan", flag nothing; its amount that is the one shown still clears a
+    mismatch the first decoding's mishearing would raise; an amount both heard is its to state."""
+    banner = [line("AURORA", height=60, top=40), line("Hydra Glow Face Cream", height=30, top=120),
+              line("Only ¥103 today", height=30, in_product=False, top=600)]
+
+    def flags(first: str, told: str) -> list[dict]:
+        doc = evidence(banner, first, segments=[(0.0, 4.0, first)])
+        doc["asr"]["claim_segments"] = [{"start": 0.0, "end": 4.0, "text": told}]
+        return screened(doc)["claims"]["flags"]
+
+    assert not flags("Just 103 UN, only 103 UN.", "Just 100% genuine, only 100% genuine.")
+    assert not flags("only 200A to 1.", "only 200.8 yuan.")
+    assert not flags("only for 1809 yuan.", "only for 103 yuan.")  # the first decoding's 1809 is a mishearing of ¥103
+    mismatch = [f for f in flags("only 98 urine.", "only 98 yuan.") if f["rule"] == "price-mismatch"]
+    assert mismatch and mismatch[0]["values"]["spoken"] == ["¥98"] and mismatch[0]["claims_decoding"] is True
+    genuine = flags("It's 100% genuine, only 98 urine.", "It's 100% genuine, only 98 yuan.")
+    assert [f["family"] for f in genuine if f["family"] == "authority"] == ["authority"]
