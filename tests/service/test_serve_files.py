@@ -83,5 +83,6 @@ def test_a_long_window_is_transcribed_chunk_by_chunk_while_it_is_open(tmp_path):
     segments = evidence["asr"]["segments"]
     starts = [segment[0] if isinstance(segment, list) else segment["start"] for segment in segments]
     assert len(segments) >= 2 and min(starts) < 5.0 <= max(starts), segments  # speech from both chunks, on the file's timeline
-    assert "AURORA" in evidence["asr"]["text"].upper() or "Aurora" in evidence["asr"]["text"]
+    said = evidence["asr"]["text"].lower()  # the greeting of the first chunk and the price of the second
+    assert "showing you" in said and "129" in said, said
     assert busy.get("asr", 0) > 0
