@@ -135,6 +135,8 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
     # any price heard that is shown clears the window, also one of the claims decoding's amounts screened out of it
     heard = {p for r in readings if r.modality == "asr" for p in prices_in(dataclasses.replace(r, text=r.written or r.text))}
+    currency = shown[0][1][0] if shown else "¥"
+    heard |= {f"{currency}{a}" for r in readings if r.modality == "asr" for a in pieced_amounts(r.written or r.text)}
     if not said or not shown or heard & {p for _, p in shown}:
         return []
     values = {"spoken": sorted({p for _, p in said}), "shown": sorted({p for _, p in shown}),
@@ -174,6 +176,16 @@ def _said_after(marker: str, reading: Reading, readings: Sequence[Reading]) -> l
         return said[:1]
     shown = [p for r in readings if r.modality == "ocr" for p in find_prices(r.text)]
     return [f"{shown[0][0] if shown else '¥'}{amount(found.group(1))}"]
+
+
+# Whisper may write a spoken "one hundred forty one" in its pieces: "100 41", or run together, "10041"
+_PIECED = re.compile(r"(?<![\d.,])([1-9])00\s?([1-9]\d?)(?![\d.,]*\d)")
+
+
+def pieced_amounts(text: str) -> list[int]:
+    """The amounts a transcript may say in pieces ("only 100 41 yuan", "10048 UN": 141, 148). They only clear a
+    window whose shown price they are, never raise a flag: "10048" may as well be ten thousand and forty-eight."""
+    return [int(hundreds) * 100 + int(rest) for hundreds, rest in _PIECED.findall(text)]
 
 
 def _follows(later: Reading, reading: Reading) -> bool:

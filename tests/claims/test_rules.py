@@ -135,6 +135,17 @@ def test_a_spoken_original_price_is_a_price_without_its_unit(said, shown, origin
     assert [f.values for f in flags] == [{"original": [original]}]
 
 
+@pytest.mark.parametrize("said, shown, flagged", [
+    ("only 100 41 yuan", "Only ¥141 today", False),    # "one hundred forty one" written in its pieces
+    ("only 10048 UN", "Only ¥148 today", False),       # ... or run together
+    ("only 10048 UN", "Only ¥99 today", True),         # pieces that are not the shown price clear nothing
+    ("only 100 41, what a deal", "Only ¥99 today", False),  # and raise nothing: no price was said
+])
+def test_a_spoken_amount_written_in_pieces_agrees_with_the_shown_price(said, shown, flagged):
+    readings = [Reading(said, "asr", start=0.0, end=3.0), Reading(shown, "ocr", index=0)]
+    assert bool([f for f in screen(shipped_rule_sets(), readings, SKIN, "en") if f.rule == "price-mismatch"]) == flagged
+
+
 def test_an_original_price_whose_amount_whisper_put_in_the_next_segment_is_read():
     readings = [Reading("the vitamin C, 60 pieces, original price", "asr", start=0.1, end=4.3),
                 Reading("340 I-NU-N, now only 240", "asr", start=4.3, end=7.1), Reading("¥240", "ocr", index=0)]
