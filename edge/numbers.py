@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CURRENCY_BEFORE = re.compile(r"([¥￥$€£]|rmb|cny)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
-_CURRENCY_AFTER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(元|块|yuan|rmb|dollars?|euros?)", re.IGNORECASE)
+CURRENCY_SYMBOLS = r"[¥￥$€£]"  # written before an amount
+CURRENCY_WORDS = r"元|块|yuan|rmb|dollars?|euros?"  # said or written after one
+_CURRENCY_BEFORE = re.compile(rf"({CURRENCY_SYMBOLS}|rmb|cny)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(rf"(\d+(?:[.,]\d+)?)\s*({CURRENCY_WORDS})", re.IGNORECASE)
 _SYMBOL = {"¥": "¥", "￥": "¥", "rmb": "¥", "cny": "¥", "元": "¥", "块": "¥", "yuan": "¥", "$": "$",
            "dollar": "$", "dollars": "$", "€": "€", "euro": "€", "euros": "€", "£": "£"}
 _ONES = {w: i for i, w in enumerate(

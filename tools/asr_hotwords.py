@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from asr_prompt import spoken_price  # tools/ is on sys.path when a tool runs
 
 from edge.asr import create_transcriber
 from edge.claims import Reading, asr_vocabulary, screen, screening_for, screens_claims_decoding
@@ -40,12 +41,6 @@ TERM_FAMILIES = ("absolute", "medical", "authority")  # price claims are numbers
 
 def spoken_families(truth: dict) -> set[str]:
     return {c["family"] for c in truth.get("claims") or () if c.get("modality") == "asr" and c["family"] in TERM_FAMILIES}
-
-
-def spoken_price(truth: dict) -> str:
-    """The price the host says: a spoken mismatch's, else the product's."""
-    claims = [c for c in truth.get("claims") or () if c.get("rule") == "price-mismatch"]
-    return claims[0]["spoken"] if claims else truth["price"]
 
 
 def readings(transcript: Transcript, shown: str) -> list[Reading]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.claims.normalise import contains, normalise
 from edge.claims.rules import ClaimRule, RuleSet, in_scope
-from edge.numbers import amount, find_prices, words_to_numbers
+from edge.numbers import CURRENCY_SYMBOLS, CURRENCY_WORDS, amount, find_prices, words_to_numbers
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def _price_mismatch(rule: ClaimRule, rule_set: RuleSet, readings: Sequence[Readi
     shown = [(r, p) for r in readings if r.modality == "ocr" and not _marked(rule, r) for p in find_prices(r.text)]
     # any price heard that is shown clears the window, also one of the claims decoding's amounts screened out of it
     heard = {p for r in readings if r.modality == "asr" for p in prices_in(dataclasses.replace(r, text=r.written or r.text))}
-    currency = shown[0][1][0] if shown else "¥"
+    currency = _currency([p for _, p in shown])
     heard |= {f"{currency}{a}" for r in readings if r.modality == "asr" for a in pieced_amounts(r.written or r.text)}
     if not said or not shown or heard & {p for _, p in shown}:
         return []
@@ -165,17 +165,21 @@ def _said_after(marker: str, reading: Reading, readings: Sequence[Reading]) -> l
     number), so not there."""
     if reading.modality != "asr":
         return []
-    then = [r for r in readings if r.modality == "asr" and r.told == reading.told and _follows(r, reading)]
-    text = words_to_numbers(normalise(_YUAN_AS_HEARD.sub(" yuan", " ".join([reading.text, *(r.text for r in then[:1])]))))
-    found = re.search(rf"{re.escape(normalise(marker))}\W{{0,3}}(?:is\s+|was\s+|of\s+)?[¥$€£]?\s*(\d+(?:\.\d+)?)(?![\d.]*\s*%)"
-                      r"(?:\s*(?:元|块|yuan|rmb|dollars?|euros?)\b)?", text)
+    then = next((r for r in readings if r.modality == "asr" and r.told == reading.told and _follows(r, reading)), None)
+    text = words_to_numbers(normalise(_YUAN_AS_HEARD.sub(" yuan", reading.text if then is None else f"{reading.text} {then.text}")))
+    found = re.search(rf"{re.escape(normalise(marker))}\W{{0,3}}(?:is\s+|was\s+|of\s+)?{CURRENCY_SYMBOLS}?\s*(\d+(?:\.\d+)?)"
+                      rf"(?![\d.]*\s*%)(?:\s*(?:{CURRENCY_WORDS})\b)?", text)
     if found is None:
         return []
     said = find_prices(found.group(0))  # its currency was said
     if said:
         return said[:1]
-    shown = [p for r in readings if r.modality == "ocr" for p in find_prices(r.text)]
-    return [f"{shown[0][0] if shown else '¥'}{amount(found.group(1))}"]
+    return [f"{_currency([p for r in readings if r.modality == 'ocr' for p in find_prices(r.text)])}{amount(found.group(1))}"]
+
+
+def _currency(shown: Sequence[str]) -> str:
+    """The currency symbol of the window's shown prices (the first one's), ¥ when none is shown."""
+    return shown[0][0] if shown else "¥"
 
 
 # Whisper may write a spoken "one hundred forty one" in its pieces: "100 41", or run together, "10041"
@@ -186,6 +190,11 @@ def pieced_amounts(text: str) -> list[int]:
     """The amounts a transcript may say in pieces ("only 100 41 yuan", "10048 UN": 141, 148). They only clear a
     window whose shown price they are, never raise a flag: "10048" may as well be ten thousand and forty-eight."""
     return [int(hundreds) * 100 + int(rest) for hundreds, rest in _PIECED.findall(text)]
+
+
+def overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Do two stretches of speech, (start, end) in seconds, share some time?"""
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _follows(later: Reading, reading: Reading) -> bool:

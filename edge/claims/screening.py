@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from edge.claims.match import Flag, Reading, applies, screen
+from edge.claims.match import Flag, Reading, applies, overlaps, screen
 from edge.claims.rules import RulesError, RuleSet, configured_rule_sets
 from edge.claims.watchlist import FAMILY, RULE_SET, holds_for, watch_flags
 from edge.config.models import ClaimsConfig, WatchEntry
@@ -37,7 +37,8 @@ class Screening:
 
     def section(self, evidence: Mapping[str, Any]) -> dict[str, Any]:
         """The evidence's ``claims``: the sets applied (watchlist included, when one is configured) and their flags."""
-        readings = [r for r in evidence_readings(evidence) if not r.told or _told_fits(evidence)]
+        told_fits = _told_fits(evidence)
+        readings = [r for r in evidence_readings(evidence) if not r.told or told_fits]
         flags, used = [], []
         for language in ("zh", "en"):  # terms: each reading by the sets written in its own script
             mine = [r for r in readings if (script_of(r.text) == language)]
@@ -122,8 +123,7 @@ def _once(flags: list[Flag]) -> list[Flag]:
 
 
 def _same_claim(told: Flag, plain: Flag) -> bool:
-    (a, b), (c, d) = told.segment or (0.0, 0.0), plain.segment or (0.0, 0.0)
-    return (told.rule_set, told.rule) == (plain.rule_set, plain.rule) and a < d and c < b
+    return (told.rule_set, told.rule) == (plain.rule_set, plain.rule) and overlaps(told.segment or (0.0, 0.0), plain.segment or (0.0, 0.0))
 
 
 def _order(flag: Any) -> tuple:
@@ -155,7 +155,7 @@ def _amounts_heard_first(told: Reading, first: Sequence[Reading]) -> Reading:
     decoding is told words and how prices are stated, not amounts: an amount only it heard is its prompt's and
     hotwords' doing ("100% genuine" for "103 UN", "200.8 yuan" for "200A to 1"), so no price or term with a
     number comes of it."""
-    near = [r for r in first if (r.start or 0.0) < (told.end or 0.0) and (told.start or 0.0) < (r.end or 0.0)] or list(first)
+    near = [r for r in first if overlaps((r.start or 0.0, r.end or 0.0), (told.start or 0.0, told.end or 0.0))] or list(first)
     heard = {m.group(0) for r in near for m in _AMOUNT.finditer(words_to_numbers(r.text))}
     text = _AMOUNT.sub(lambda m: m.group(0) if m.group(0) in heard else "…", words_to_numbers(told.text))
     return dataclasses.replace(told, text=text, written=told.text) if text != told.text else told
